@@ -1,0 +1,1 @@
+"""GraphQL only: strawberry types, resolvers, auth, errors, the ASGI app, the CLI."""

@@ -1,0 +1,74 @@
+"""What every resolver sees: the app's shared state and this request's principal and loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from strawberry.dataloader import DataLoader
+
+from api.auth import Capability, KeyRing, Principal
+from api.settings import Settings
+from graph_model import registry
+from graph_model.driver import Graph
+from rules.models import Catalogue
+
+if TYPE_CHECKING:
+    from api.events import EventBroker
+    from api.metrics import Metrics
+    from graph_model.check_records import CheckRecorder
+    from graph_model.checks import CheckEngine
+    from graph_model.impact import ImpactEngine
+
+
+@dataclass
+class AppState:
+    """Owned by the app's lifespan: one per process."""
+
+    settings: Settings
+    graph: Graph
+    catalogue: Catalogue
+    keys: KeyRing
+    metrics: Metrics
+    events: EventBroker
+    checks: CheckEngine
+    impact: ImpactEngine
+    recorder: CheckRecorder
+    ready_reason: str | None = "starting"
+
+
+@dataclass
+class Context:
+    state: AppState
+    principal: Principal
+    request_id: str
+    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def graph(self) -> Graph:
+        return self.state.graph
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.state.catalogue
+
+    @property
+    def settings(self) -> Settings:
+        return self.state.settings
+
+    def require(self, capability: Capability, what: str) -> Principal:
+        self.principal.require(capability, what)
+        return self.principal
+
+    def subject_loader(self) -> DataLoader[str, dict[str, Any] | None]:
+        loader = self.loaders.get("subject")
+        if loader is None:
+            graph = self.graph
+
+            async def load(ids: list[str]) -> list[dict[str, Any] | None]:
+                found = await registry.get_subjects(graph, ids)
+                return [found.get(i) for i in ids]
+
+            loader = DataLoader(load_fn=load, max_batch_size=1000)
+            self.loaders["subject"] = loader
+        return loader

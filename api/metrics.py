@@ -1,0 +1,44 @@
+"""Prometheus metrics: one registry per app so several apps in one process stay apart."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.operation_latency = Histogram(
+            "creditlink_graphql_operation_seconds",
+            "GraphQL operation latency by operation name",
+            ["operation"],
+            registry=self.registry,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.query_latency = Histogram(
+            "creditlink_neo4j_query_seconds",
+            "Neo4j query latency by query name",
+            ["query"],
+            registry=self.registry,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.errors = Counter(
+            "creditlink_graphql_errors_total",
+            "GraphQL errors by extensions.code",
+            ["code"],
+            registry=self.registry,
+        )
+        self.decisions = Counter(
+            "creditlink_check_decisions_total",
+            "Joint sanction check decisions by area",
+            ["area", "decision"],
+            registry=self.registry,
+        )
+
+    def observe_query(self, name: str, seconds: float) -> None:
+        self.query_latency.labels(name).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

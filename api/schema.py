@@ -1,0 +1,63 @@
+"""The strawberry schema: the concerns' roots merged, limits and caches on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from api.errors import normalise
+from api.limits import limits_rule
+from api.settings import Settings
+from api.types.catalogue import CatalogueQuery
+from api.types.checks import CheckMutation, CheckQuery
+from api.types.events import EventSubscription
+from api.types.sanctions import SanctionMutation, SanctionQuery
+from api.types.subjects import SUBJECT_TYPES, RegistryMutation, RegistryQuery
+
+QUERY_ROOTS: tuple[type, ...] = (CatalogueQuery, RegistryQuery, CheckQuery, SanctionQuery)
+MUTATION_ROOTS: tuple[type, ...] = (RegistryMutation, SanctionMutation, CheckMutation)
+SUBSCRIPTION_ROOTS: tuple[type, ...] = (EventSubscription,)
+
+
+class CreditLinkSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # logging of unexpected errors happens once, in api.errors.classify
+        normalise(errors)
+
+
+def build_schema(settings: Settings | None = None) -> CreditLinkSchema:
+    settings = settings or Settings()
+    query = merge_types("Query", QUERY_ROOTS)
+    mutation = merge_types("Mutation", MUTATION_ROOTS)
+    subscription: Any = merge_types("Subscription", SUBSCRIPTION_ROOTS) if SUBSCRIPTION_ROOTS else None
+    rule = limits_rule(settings.max_query_depth, settings.max_aliases)
+    max_tokens = settings.max_tokens
+    # factories: a fresh extension per request; the caches themselves are module-level
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules([rule]),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    if not settings.introspection:
+        from strawberry.extensions import DisableIntrospection
+
+        extensions.append(DisableIntrospection)
+    return CreditLinkSchema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        types=list(SUBJECT_TYPES),
+        extensions=extensions,
+    )
+
+
+def schema_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,1 @@
+"""One strawberry module per concern; `api.schema` merges their roots."""

@@ -1,0 +1,61 @@
+"""Subscriptions: hear when a sanction that reaches a watched subject changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from api.auth import Capability
+from api.context import Context
+from api.types.enums import ApplicationArea
+from graph_model.errors import BadUserInput
+from graph_model.identifiers import validate_any_subject_id
+
+MAX_WATCHED = 1000
+
+
+@strawberry.type
+class SanctionEventPayload:
+    kind: str = strawberry.field(description="IMPOSED, LIFTED, OBJECTION_FILED or OBJECTION_RESOLVED")
+    sanction_id: strawberry.ID
+    subject_id: strawberry.ID = strawberry.field(description="the watched subject it reaches")
+    roles: list[str]
+    areas: list[ApplicationArea]
+    at: dt.datetime
+
+
+@strawberry.type
+class EventSubscription:
+    @strawberry.subscription(
+        description="Events of sanctions that reach any of these subjects, directly or through a role."
+    )
+    async def sanction_events(
+        self,
+        info: strawberry.Info[Context, None],
+        subject_ids: list[strawberry.ID],
+        areas: list[ApplicationArea] | None = None,
+    ) -> AsyncGenerator[SanctionEventPayload, None]:
+        info.context.require(Capability.CHECK, "sanctionEvents")
+        if not subject_ids or len(subject_ids) > MAX_WATCHED:
+            raise BadUserInput(f"subjectIds: give 1 to {MAX_WATCHED} ids", field="subjectIds")
+        watched = {validate_any_subject_id(str(s), field="subjectIds") for s in subject_ids}
+        wanted = {a.value for a in areas} if areas else None
+        async for event in info.context.state.events.subscribe():
+            for subject_id in sorted(watched & set(event.reach)):
+                reach = event.reach[subject_id]
+                roles = sorted({role for role, _ in reach}) or ["SELF"]
+                reached_areas = sorted({area for _, area in reach})
+                if wanted is not None:
+                    reached_areas = [a for a in reached_areas if a in wanted]
+                    if not reached_areas:
+                        continue
+                yield SanctionEventPayload(
+                    kind=event.kind,
+                    sanction_id=strawberry.ID(event.sanction_id),
+                    subject_id=strawberry.ID(subject_id),
+                    roles=roles,
+                    areas=[ApplicationArea(a) for a in reached_areas],
+                    at=event.at,
+                )

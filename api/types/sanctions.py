@@ -1,0 +1,333 @@
+"""Sanctions (list entries) as GraphQL, and their lifecycle mutations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from api.auth import Capability, Role
+from api.context import Context
+from api.events import SanctionEvent
+from api.types.catalogue import Department, ListType, department_of, list_type_of
+from api.types.enums import ApplicationArea, LiftKind, SanctionStatus
+from graph_model import sanctions, sanctions_read
+from graph_model.errors import BadUserInput, NotFound
+from graph_model.identifiers import validate_any_subject_id
+from graph_model.values import aware, city_date, utc_now
+
+if TYPE_CHECKING:
+    from api.types.checks import PathStep
+    from api.types.subjects import Subject
+
+SubjectRef = Annotated["Subject", strawberry.lazy("api.types.subjects")]
+PathStepRef = Annotated["PathStep", strawberry.lazy("api.types.checks")]
+
+
+@strawberry.type
+class Sanction:
+    id: strawberry.ID
+    decided_on: dt.date
+    valid_from: dt.date
+    valid_to: dt.date | None
+    status: SanctionStatus
+    jurisdiction: strawberry.ID
+    recognized: bool
+    document_no: str
+    reason: str
+    lifted_at: dt.datetime | None
+    responsible_person_ids: list[strawberry.ID]
+    list_type_id: strawberry.Private[str]
+    issuer_id: strawberry.Private[str]
+    subject_id: strawberry.Private[str]
+
+    @strawberry.field
+    def list_type(self, info: strawberry.Info[Context, None]) -> ListType:
+        return list_type_of(info, self.list_type_id)
+
+    @strawberry.field
+    def issuer(self, info: strawberry.Info[Context, None]) -> Department:
+        return department_of(info, self.issuer_id)
+
+    @strawberry.field
+    async def subject(self, info: strawberry.Info[Context, None]) -> SubjectRef:
+        from api.types.subjects import subject_from_row
+
+        row = await info.context.subject_loader().load(self.subject_id)
+        assert row is not None, "a sanction always hangs off a stored subject"
+        return subject_from_row(row)
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Sanction:
+        return cls(
+            id=strawberry.ID(row["id"]),
+            decided_on=row["decidedOn"],
+            valid_from=row["validFrom"],
+            valid_to=row.get("validTo"),
+            status=SanctionStatus(sanctions_read.shown_status(row)),
+            jurisdiction=strawberry.ID(row["jurisdiction"]),
+            recognized=bool(row["recognized"]),
+            document_no=row.get("documentNo") or "",
+            reason=row.get("reason") or "",
+            lifted_at=row.get("liftedAt"),
+            responsible_person_ids=[strawberry.ID(p) for p in row.get("responsiblePersonIds") or []],
+            list_type_id=row["listType"],
+            issuer_id=row["issuerId"],
+            subject_id=row["subjectId"],
+        )
+
+
+def _sanctions_loader(
+    info: strawberry.Info[Context, None], at: dt.datetime | None
+) -> DataLoader[str, list[dict[str, Any]]]:
+    key = f"sanctions@{at.isoformat() if at else 'all'}"
+    loader = info.context.loaders.get(key)
+    if loader is None:
+        graph = info.context.graph
+
+        async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
+            found = await sanctions_read.sanctions_of_subjects(graph, ids, at)
+            return [found[i] for i in ids]
+
+        loader = DataLoader(load_fn=load, max_batch_size=1000)
+        info.context.loaders[key] = loader
+    return loader
+
+
+async def sanctions_of_subject(
+    info: strawberry.Info[Context, None], subject_id: str, at: dt.datetime | None
+) -> list[Sanction]:
+    rows = await _sanctions_loader(info, at).load(subject_id)
+    return [Sanction.of(row) for row in rows]
+
+
+@strawberry.input
+class SanctionInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Optional client key: the same id with the same fields returns the same sanction.",
+    )
+    list_type: strawberry.ID
+    subject_id: strawberry.ID
+    issuer_id: strawberry.ID
+    decided_on: dt.date
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    document_no: str
+    reason: str
+    jurisdiction: strawberry.ID | None = strawberry.ID("wenzhou")
+    responsible_person_ids: list[strawberry.ID] | None = None
+
+
+@strawberry.input
+class LiftInput:
+    sanction_id: strawberry.ID
+    kind: LiftKind
+    reason: str
+    effective_at: dt.datetime | None = None
+
+
+@strawberry.input
+class SanctionPreviewInput:
+    list_type: strawberry.ID
+    subject_id: strawberry.ID
+    decided_on: dt.date | None = None
+    responsible_person_ids: list[strawberry.ID] | None = None
+
+
+@strawberry.type
+class ImpactedSubject:
+    subject: SubjectRef
+    role: str
+    areas: list[ApplicationArea]
+    path: list[PathStepRef]
+
+
+def _actor(info: strawberry.Info[Context, None], what: str) -> sanctions.Actor:
+    principal = info.context.require(Capability.SANCTION, what)
+    return sanctions.Actor(
+        name=principal.name,
+        department=principal.department,
+        any_department=principal.role is Role.ADMIN,
+    )
+
+
+def _request(input: SanctionInput) -> sanctions.SanctionRequest:
+    return sanctions.SanctionRequest(
+        client_id=str(input.id) if input.id is not None else None,
+        list_type=str(input.list_type),
+        subject_id=str(input.subject_id),
+        issuer_id=str(input.issuer_id),
+        decided_on=input.decided_on,
+        valid_from=input.valid_from,
+        valid_to=input.valid_to,
+        document_no=input.document_no,
+        reason=input.reason,
+        jurisdiction=str(input.jurisdiction) if input.jurisdiction is not None else "wenzhou",
+        responsible_person_ids=tuple(str(p) for p in input.responsible_person_ids or ()),
+    )
+
+
+async def impacted(
+    info: strawberry.Info[Context, None], sanction: dict[str, Any], at: dt.datetime
+) -> list[dict[str, Any]]:
+    """Who the sanction reaches at `at`; no one when it does not apply then."""
+    if not sanctions_read.applies(sanction, at):
+        return []
+    return await info.context.state.impact.impact(
+        info.context.graph,
+        list_type=sanction["listType"],
+        subject_id=sanction["subjectId"],
+        decided_on=sanction["decidedOn"],
+        named=list(sanction.get("responsiblePersonIds") or []),
+        at=at,
+    )
+
+
+def _impacted_types(entries: list[dict[str, Any]]) -> list[ImpactedSubject]:
+    from api.types.checks import path_steps
+    from api.types.subjects import subject_from_row
+
+    return [
+        ImpactedSubject(
+            subject=subject_from_row(entry["subject"]),
+            role=entry["role"],
+            areas=[ApplicationArea(a) for a in entry["areas"]],
+            path=path_steps(entry["path"]),
+        )
+        for entry in entries
+    ]
+
+
+async def _publish(
+    info: strawberry.Info[Context, None], kind: str, sanction: dict[str, Any]
+) -> None:
+    state = info.context.state
+    if state.events.subscriber_count == 0:
+        return
+    # who it reaches is worked out as of the sanction's start, or now if later, so a
+    # lift (which makes it apply no more) still tells those it reached
+    moment = max(utc_now() - dt.timedelta(seconds=1), dt.datetime.combine(
+        sanction["validFrom"], dt.time(12), tzinfo=dt.UTC))
+    if sanction.get("liftedAt") is not None:
+        moment = min(moment, sanction["liftedAt"] - dt.timedelta(microseconds=1))
+    reach: dict[str, list[tuple[str, str]]] = {sanction["subjectId"]: []}
+    probe = dict(sanction, liftedAt=None)
+    for entry in await impacted(info, probe, moment):
+        reach.setdefault(entry["subject"]["id"], []).extend(
+            (entry["role"], area) for area in entry["areas"]
+        )
+    await state.events.publish(SanctionEvent(kind=kind, sanction_id=sanction["id"], at=utc_now(), reach=reach))
+
+
+@strawberry.type
+class SanctionQuery:
+    @strawberry.field(description="Every subject a sanction reaches, once per role, with the areas.")
+    async def sanction_impact(
+        self,
+        info: strawberry.Info[Context, None],
+        sanction_id: strawberry.ID,
+        at: dt.datetime | None = None,
+    ) -> list[ImpactedSubject]:
+        info.context.require(Capability.REGULATE, "sanctionImpact")
+        sanction = await sanctions.get_sanction(info.context.graph, str(sanction_id))
+        if sanction is None:
+            raise NotFound(f"sanctionId: no sanction {str(sanction_id)[:60]}", field="sanctionId")
+        return _impacted_types(await impacted(info, sanction, aware(at) if at else utc_now()))
+
+    @strawberry.field(description="Whom a sanction would reach if it were imposed now.")
+    async def sanction_impact_preview(
+        self, info: strawberry.Info[Context, None], input: SanctionPreviewInput
+    ) -> list[ImpactedSubject]:
+        info.context.require(Capability.REGULATE, "sanctionImpactPreview")
+        catalogue = info.context.catalogue
+        if str(input.list_type) not in catalogue.list_types:
+            raise BadUserInput(
+                f"input.listType: unknown list type {str(input.list_type)[:60]!r}", field="input.listType"
+            )
+        subject_id = validate_any_subject_id(str(input.subject_id), field="input.subjectId")
+        if await info.context.subject_loader().load(subject_id) is None:
+            raise NotFound(f"input.subjectId: no subject {subject_id}", field="input.subjectId")
+        now = utc_now()
+        named = [
+            validate_any_subject_id(str(p), field="input.responsiblePersonIds")
+            for p in input.responsible_person_ids or ()
+        ]
+        entries = await info.context.state.impact.impact(
+            info.context.graph,
+            list_type=str(input.list_type),
+            subject_id=subject_id,
+            decided_on=input.decided_on or city_date(now),
+            named=named,
+            at=now,
+        )
+        return _impacted_types(entries)
+
+    @strawberry.field(description="One sanction by id.")
+    async def sanction(
+        self, info: strawberry.Info[Context, None], id: strawberry.ID
+    ) -> Sanction | None:
+        info.context.require(Capability.READ_SUBJECT, "sanction")
+        row = await sanctions.get_sanction(info.context.graph, str(id))
+        return Sanction.of(row) if row else None
+
+
+@strawberry.type
+class SanctionMutation:
+    @strawberry.mutation(description="Put a subject on a list, for a department authorised to.")
+    async def impose_sanction(
+        self, info: strawberry.Info[Context, None], input: SanctionInput
+    ) -> Sanction:
+        actor = _actor(info, "imposeSanction")
+        row, created = await sanctions.impose(
+            info.context.graph, info.context.catalogue, _request(input), actor
+        )
+        if created:
+            await _publish(info, "IMPOSED", row)
+        return Sanction.of(row)
+
+    @strawberry.mutation(description="Lift a sanction (REPAIRED or REVOKED) from effectiveAt on.")
+    async def lift_sanction(self, info: strawberry.Info[Context, None], input: LiftInput) -> Sanction:
+        actor = _actor(info, "liftSanction")
+        row = await sanctions.lift(
+            info.context.graph,
+            info.context.catalogue,
+            sanction_id=str(input.sanction_id),
+            kind=LiftKind(input.kind).value,
+            reason=input.reason,
+            effective_at=aware(input.effective_at, field="input.effectiveAt") if input.effective_at else None,
+            actor=actor,
+        )
+        await _publish(info, "LIFTED", row)
+        return Sanction.of(row)
+
+    @strawberry.mutation(description="Record an objection: the sanction applies, marked UNDER_OBJECTION.")
+    async def file_objection(
+        self, info: strawberry.Info[Context, None], sanction_id: strawberry.ID, reason: str
+    ) -> Sanction:
+        actor = _actor(info, "fileObjection")
+        row = await sanctions.file_objection(
+            info.context.graph, sanction_id=str(sanction_id), reason=reason, actor=actor
+        )
+        await _publish(info, "OBJECTION_FILED", row)
+        return Sanction.of(row)
+
+    @strawberry.mutation(
+        description="Resolve a pending objection: upheld revokes the sanction now, "
+        "not upheld restores it to ACTIVE."
+    )
+    async def resolve_objection(
+        self,
+        info: strawberry.Info[Context, None],
+        sanction_id: strawberry.ID,
+        upheld: bool,
+        note: str | None = None,
+    ) -> Sanction:
+        actor = _actor(info, "resolveObjection")
+        row = await sanctions.resolve_objection(
+            info.context.graph, sanction_id=str(sanction_id), upheld=upheld, note=note, actor=actor
+        )
+        await _publish(info, "OBJECTION_RESOLVED", row)
+        return Sanction.of(row)

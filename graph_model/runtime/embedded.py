@@ -1,0 +1,163 @@
+"""Start, reuse and stop the embedded Neo4j for one data dir.
+
+The Java launcher (graph_model/runtime/launcher) writes `neo4j.ready` with its pid
+once Bolt listens, and removes it on a clean shutdown. A running instance on the
+same data dir is reused rather than started twice (the store lock would refuse it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+JAR = PROJECT_ROOT / "target" / "creditlink-neo4j-runtime.jar"
+LIB = PROJECT_ROOT / "target" / "lib"
+
+
+# Started instances outlive the call that started them; keeping the Popen objects lets
+# `stop` reap them and stops Python from warning about a child still running.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
+class EmbeddedNeo4jError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class EmbeddedNeo4j:
+    data_dir: Path
+    bolt_port: int
+    heap_mb: int = 1024
+    pagecache_mb: int = 512
+
+    @property
+    def ready_file(self) -> Path:
+        return self.data_dir / "neo4j.ready"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "logs" / "launcher.log"
+
+    @property
+    def uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.bolt_port}"
+
+    def running_pid(self) -> int | None:
+        try:
+            pid = int(self.ready_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        if not _alive(pid):
+            return None
+        return pid
+
+    def bolt_answers(self) -> bool:
+        with contextlib.suppress(OSError), socket.create_connection(
+            ("127.0.0.1", self.bolt_port), timeout=0.5
+        ):
+            return True
+        return False
+
+    def ensure_built(self) -> None:
+        if JAR.exists() and LIB.is_dir():
+            return
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise EmbeddedNeo4jError("Maven (mvn) is needed to build the embedded Neo4j runtime")
+        subprocess.run([mvn, "-q", "-B", "package"], cwd=PROJECT_ROOT, check=True)
+
+    def start(self, timeout: float = 120.0) -> int:
+        """Start (or reuse) the instance; returns its pid once Bolt answers."""
+        pid = self.running_pid()
+        if pid is not None and self.bolt_answers():
+            return pid
+        self.ensure_built()
+        java = _java()
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        self.ready_file.unlink(missing_ok=True)
+        with self.log_file.open("ab") as log:
+            proc = subprocess.Popen(
+                [
+                    java,
+                    f"-Xms{min(self.heap_mb, 512)}m",
+                    f"-Xmx{self.heap_mb}m",
+                    "-XX:+UseG1GC",
+                    "-Dfile.encoding=UTF-8",
+                    "-cp",
+                    f"{JAR}{os.pathsep}{LIB}/*",
+                    "creditlink.runtime.Launcher",
+                    str(self.data_dir),
+                    str(self.bolt_port),
+                    str(self.pagecache_mb),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # outlives `make neo4j-start`
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise EmbeddedNeo4jError(
+                    f"Neo4j exited with status {proc.returncode}; see {self.log_file}"
+                )
+            if self.ready_file.exists() and self.bolt_answers():
+                _CHILDREN[proc.pid] = proc
+                return proc.pid
+            time.sleep(0.2)
+        proc.terminate()
+        proc.wait()
+        raise EmbeddedNeo4jError(f"Neo4j did not answer on {self.uri} in {timeout:.0f}s")
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Stop the instance on this data dir; True when one was running."""
+        pid = self.running_pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGTERM)
+        child = _CHILDREN.pop(pid, None)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if child is not None and child.poll() is not None:
+                return True
+            if child is None and not _alive(pid):
+                return True
+            time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+        if child is not None:
+            child.wait()
+        self.ready_file.unlink(missing_ok=True)
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child still answers kill(0); its /proc status says so
+    with contextlib.suppress(OSError):
+        status = Path(f"/proc/{pid}/status").read_text()
+        if "\nState:\tZ" in status:
+            return False
+    return True
+
+
+def _java() -> str:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return str(Path(home) / "bin" / "java")
+    java = shutil.which("java")
+    if java is None:
+        raise EmbeddedNeo4jError("a Java 17+ runtime is needed for the embedded Neo4j")
+    return java

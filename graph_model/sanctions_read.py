@@ -1,0 +1,77 @@
+"""Reading sanctions: shapes, and the applies-at rule shared by every query."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from graph_model.driver import Graph
+from graph_model.labels import Label, SystemRel
+from graph_model.values import city_date, native, utc_now
+
+# A sanction applies at instant $at (city date $day). Every query that asks whether a
+# sanction applies uses this text, so the rule lives in one place.
+APPLIES_AT = (
+    "{s}.recognized AND ({s}.liftedAt IS NULL OR $at < {s}.liftedAt) "
+    "AND {s}.validFrom <= $day AND ({s}.validTo IS NULL OR $day < {s}.validTo)"
+)
+
+SANCTION_FIELDS = (
+    "{s} {{.id, .listType, .kind, .decidedOn, .validFrom, .validTo, .status, .liftKind,"
+    " .liftedAt, .jurisdiction, .recognized, .documentNo, .reason, .issuerId, .subjectId,"
+    " .liftReason, .objectionReason, .objectionNote,"
+    " responsiblePersonIds: [({s})-[:" + SystemRel.RESPONSIBLE_PERSON.value + "]->(p) | p.id]}}"
+)
+
+SANCTIONS_OF_SUBJECTS = (
+    f"UNWIND $ids AS sid MATCH (s:{Label.SANCTION.value} {{subjectId: sid}}) "
+    "WHERE $at IS NULL OR (" + APPLIES_AT.format(s="s") + ") "
+    f"RETURN sid, {SANCTION_FIELDS.format(s='s')} AS sanction "
+    "ORDER BY s.decidedOn DESC, s.id"
+)
+
+SANCTIONS_BY_ID = (
+    f"UNWIND $ids AS id MATCH (s:{Label.SANCTION.value} {{id: id}}) "
+    f"RETURN {SANCTION_FIELDS.format(s='s')} AS sanction"
+)
+
+
+def shown_status(sanction: dict[str, Any], now: dt.datetime | None = None) -> str:
+    """The status a reader sees: lifted, expired, or the due-process status."""
+    now = now or utc_now()
+    lifted_at = sanction.get("liftedAt")
+    if lifted_at is not None and lifted_at <= now:
+        return str(sanction["liftKind"])
+    valid_to = sanction.get("validTo")
+    if valid_to is not None and valid_to <= city_date(now):
+        return "EXPIRED"
+    return str(sanction["status"])
+
+
+async def sanctions_of_subjects(
+    graph: Graph, subject_ids: list[str], at: dt.datetime | None
+) -> dict[str, list[dict[str, Any]]]:
+    params = {"ids": subject_ids, "at": at, "day": city_date(at) if at else None}
+    rows = await graph.read(SANCTIONS_OF_SUBJECTS, params, name="sanctionsOfSubjects")
+    found: dict[str, list[dict[str, Any]]] = {sid: [] for sid in subject_ids}
+    for row in rows:
+        found[row["sid"]].append(native(row["sanction"]))
+    return found
+
+
+async def sanctions_by_id(graph: Graph, sanction_ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = await graph.read(SANCTIONS_BY_ID, {"ids": sanction_ids}, name="sanctionsById")
+    return {row["sanction"]["id"]: native(row["sanction"]) for row in rows}
+
+
+def applies(sanction: dict[str, Any], at: dt.datetime) -> bool:
+    """The APPLIES_AT rule in Python, for one sanction already read."""
+    day = city_date(at)
+    lifted_at = sanction.get("liftedAt")
+    valid_to = sanction.get("validTo")
+    return (
+        bool(sanction.get("recognized"))
+        and (lifted_at is None or at < lifted_at)
+        and sanction["validFrom"] <= day
+        and (valid_to is None or day < valid_to)
+    )

@@ -1,0 +1,39 @@
+"""Conversions between driver values and plain Python values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from neo4j.time import Date as Neo4jDate
+from neo4j.time import DateTime as Neo4jDateTime
+
+CITY_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def native(value: Any) -> Any:
+    """Driver temporal values to `datetime` ones, recursively through dicts and lists."""
+    if isinstance(value, Neo4jDateTime | Neo4jDate):
+        return value.to_native()
+    if isinstance(value, dict):
+        return {k: native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [native(v) for v in value]
+    return value
+
+
+def city_date(at: dt.datetime) -> dt.date:
+    """The day an instant falls on in the city (Asia/Shanghai)."""
+    return at.astimezone(CITY_TZ).date()
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def aware(at: dt.datetime, *, field: str = "at") -> dt.datetime:
+    """Instants without an offset are taken as city time, as a clerk would mean them."""
+    if at.tzinfo is None:
+        return at.replace(tzinfo=CITY_TZ)
+    return at

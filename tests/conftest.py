@@ -1,0 +1,154 @@
+"""Shared fixtures: a real Neo4j started once per test session, and the real app over HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from api.settings import PROJECT_ROOT, Settings
+from graph_model.driver import Graph, create_driver
+from graph_model.runtime.embedded import EmbeddedNeo4j
+
+TEST_DATA = PROJECT_ROOT / ".data" / "test"
+
+# One key per role; the departments are catalogue ids.
+TEST_KEYS: dict[str, tuple[str, str | None]] = {
+    "approval-key": ("APPROVAL_SYSTEM", "wz-public-resources"),
+    "approval-other-key": ("APPROVAL_SYSTEM", "wz-hrss"),
+    "court-key": ("ISSUER", "wz-intermediate-court"),
+    "tax-key": ("ISSUER", "wz-tax"),
+    "amr-key": ("ISSUER", "wz-amr"),
+    "regulator-key": ("REGULATOR", None),
+    "admin-key": ("ADMIN", None),
+    "public-key": ("PUBLIC", None),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Neo4jServer:
+    uri: str
+    database: str
+    embedded: EmbeddedNeo4j | None
+
+
+@pytest.fixture(scope="session")
+def neo4j_server() -> Iterator[Neo4jServer]:
+    external = os.environ.get("CREDITLINK_TEST_NEO4J_URI")
+    if external:
+        # a throwaway server only: integration tests wipe the database between tests
+        yield Neo4jServer(external, os.environ.get("NEO4J_DATABASE", "neo4j"), None)
+        return
+    data_dir = TEST_DATA / f"neo4j-{os.getpid()}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    server = EmbeddedNeo4j(data_dir, free_port(), heap_mb=1024, pagecache_mb=256)
+    server.start()
+    try:
+        yield Neo4jServer(server.uri, "neo4j", server)
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def graph(neo4j_server: Neo4jServer) -> AsyncIterator[Graph]:
+    from graph_model import migrations
+
+    driver = create_driver(neo4j_server.uri, "neo4j", "")
+    g = Graph(driver, neo4j_server.database)
+    await migrations.apply_migrations(g)
+    try:
+        yield g
+    finally:
+        await driver.close()
+
+
+@pytest.fixture(scope="session")
+def driver(graph: Graph) -> Any:
+    return graph.driver
+
+
+@pytest.fixture(scope="session")
+def database(graph: Graph) -> str:
+    return graph.database
+
+
+@pytest.fixture(scope="session")
+def keys_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("keys") / "keys.toml"
+    lines = []
+    for key, (role, department) in TEST_KEYS.items():
+        lines += ["[[keys]]", f'name = "{key.removesuffix("-key")}"', f'key = "{key}"', f'role = "{role}"']
+        if department:
+            lines.append(f'department = "{department}"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class ApiServer:
+    url: str
+    settings: Settings
+
+    def post(self, query: str, variables: dict[str, Any] | None = None, key: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        response = httpx.post(
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture(scope="session")
+def api_server(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[ApiServer]:
+    from api.app import create_app
+
+    port = free_port()
+    settings = Settings(
+        port=port,
+        data_dir=TEST_DATA,
+        neo4j_uri=neo4j_server.uri,
+        neo4j_database=neo4j_server.database,
+        api_keys_file=keys_file,
+        seed="none",
+    )
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    else:
+        raise RuntimeError("the API did not become ready")
+    try:
+        yield ApiServer(url, settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
