@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import KeyRing, load_keys, write_demo_keys
@@ -55,6 +56,16 @@ class SubscriptionApp(GraphQL[Context, None]):
         header = request.headers.get("authorization") if hasattr(request, "headers") else None
         principal = state.keys.authenticate(header)
         return Context(state=state, principal=principal, request_id="ws")
+
+    async def on_ws_connect(self, context: Context) -> None:
+        # browsers cannot set headers on a WebSocket: the key may come in connection_init
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if isinstance(authorization, str) and authorization:
+            try:
+                context.principal = context.state.keys.authenticate(authorization)
+            except Unauthenticated:
+                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from None
 
 
 async def _prepare_database(state: AppState) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 from api.settings import PROJECT_ROOT, Settings, SettingsError
 

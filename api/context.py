@@ -43,6 +43,8 @@ class Context:
     principal: Principal
     request_id: str
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+    # set by the WebSocket handshake (graphql-transport-ws connection_init payload)
+    connection_params: dict[str, Any] | None = None
 
     @property
     def graph(self) -> Graph:

@@ -21,7 +21,7 @@ def classify(error: GraphQLError) -> tuple[ErrorCode, str]:
         return original.code, original.message
     if original is None:
         preset = (error.extensions or {}).get("code")
-        if preset in ErrorCode.__members__:
+        if isinstance(preset, str) and preset in ErrorCode.__members__:
             return ErrorCode(preset), error.message
         if error.message.startswith(TOO_MANY_TOKENS):
             return ErrorCode.QUERY_TOO_COMPLEX, "the query has too many tokens"

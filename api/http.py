@@ -31,7 +31,10 @@ def json_response(payload: Any, status: int = 200, request_id: str | None = None
 
 
 def error_payload(error: CreditLinkError) -> dict[str, Any]:
-    return {"data": None, "errors": [{"message": error.message, "extensions": {"code": error.code.value}}]}
+    return {
+        "data": None,
+        "errors": [{"message": error.message, "extensions": {"code": error.code.value}}],
+    }
 
 
 def _bad_request(message: str, request_id: str) -> Response:
@@ -43,19 +46,32 @@ def _wants_ide(request: Request) -> bool:
     return "query" not in request.query_params and "text/html" in request.headers.get("accept", "")
 
 
-async def _read_operation(request: Request, state: AppState, request_id: str) -> dict[str, Any] | Response:
+async def _read_operation(
+    request: Request, state: AppState, request_id: str
+) -> dict[str, Any] | Response:
     if request.method == "GET":
         params = request.query_params
         try:
             variables = orjson.loads(params["variables"]) if params.get("variables") else None
         except orjson.JSONDecodeError:
             return _bad_request("variables: not valid JSON", request_id)
-        return {"query": params.get("query"), "variables": variables, "operationName": params.get("operationName")}
+        return {
+            "query": params.get("query"),
+            "variables": variables,
+            "operationName": params.get("operationName"),
+        }
     declared = request.headers.get("content-length")
     limit = state.settings.max_body_bytes
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return json_response(
-            {"errors": [{"message": f"request body over {limit} bytes", "extensions": {"code": "QUERY_TOO_COMPLEX"}}]},
+            {
+                "errors": [
+                    {
+                        "message": f"request body over {limit} bytes",
+                        "extensions": {"code": "QUERY_TOO_COMPLEX"},
+                    }
+                ]
+            },
             413,
             request_id,
         )
@@ -64,7 +80,14 @@ async def _read_operation(request: Request, state: AppState, request_id: str) ->
         body.extend(chunk)
         if len(body) > limit:
             return json_response(
-                {"errors": [{"message": f"request body over {limit} bytes", "extensions": {"code": "QUERY_TOO_COMPLEX"}}]},
+                {
+                    "errors": [
+                        {
+                            "message": f"request body over {limit} bytes",
+                            "extensions": {"code": "QUERY_TOO_COMPLEX"},
+                        }
+                    ]
+                },
                 413,
                 request_id,
             )
@@ -118,7 +141,12 @@ async def graphql_endpoint(request: Request) -> Response:
     codes: list[str] = []
     if result.errors:
         payload["errors"] = [_format(e) for e in result.errors]
-        codes = [e.extensions.get("code", "INTERNAL_SERVER_ERROR") if e.extensions else "INTERNAL_SERVER_ERROR" for e in result.errors]
+        codes = [
+            e.extensions.get("code", "INTERNAL_SERVER_ERROR")
+            if e.extensions
+            else "INTERNAL_SERVER_ERROR"
+            for e in result.errors
+        ]
         for code in codes:
             state.metrics.errors.labels(code).inc()
     elapsed = time.perf_counter() - started
@@ -147,7 +175,9 @@ def _root_names(data: dict[str, Any] | None) -> str:
 def _format(error: GraphQLError) -> dict[str, Any]:
     formatted: dict[str, Any] = {"message": error.message}
     if error.locations:
-        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
     if error.path:
         formatted["path"] = error.path
     formatted["extensions"] = error.extensions or {"code": "INTERNAL_SERVER_ERROR"}

@@ -17,7 +17,6 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
 )
 
 TOO_COMPLEX = {"code": "QUERY_TOO_COMPLEX"}
@@ -55,10 +54,8 @@ def _walk(
 
 def limits_rule(max_depth: int, max_aliases: int) -> type[ASTValidationRule]:
     class QueryLimits(ASTValidationRule):
-        def enter_operation_definition(
-            self, node: OperationDefinitionNode, *_args: Any
-        ) -> None:
-            context: ValidationContext = self.context
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
+            context = self.context
             fragments = {
                 d.name.value: d
                 for d in context.document.definitions

@@ -36,7 +36,9 @@ def build_schema(settings: Settings | None = None) -> CreditLinkSchema:
     settings = settings or Settings()
     query = merge_types("Query", QUERY_ROOTS)
     mutation = merge_types("Mutation", MUTATION_ROOTS)
-    subscription: Any = merge_types("Subscription", SUBSCRIPTION_ROOTS) if SUBSCRIPTION_ROOTS else None
+    subscription: Any = (
+        merge_types("Subscription", SUBSCRIPTION_ROOTS) if SUBSCRIPTION_ROOTS else None
+    )
     rule = limits_rule(settings.max_query_depth, settings.max_aliases)
     max_tokens = settings.max_tokens
     # factories: a fresh extension per request; the caches themselves are module-level

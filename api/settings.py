@@ -111,9 +111,7 @@ class Settings:
             max_batch=_int(env, "CREDITLINK_MAX_BATCH", 1000, 1, 100_000),
             max_page=_int(env, "CREDITLINK_MAX_PAGE", 200, 1, 10_000),
             max_body_bytes=_int(env, "CREDITLINK_MAX_BODY_BYTES", 2_000_000, 1024, 100_000_000),
-            max_subscriptions_per_connection=_int(
-                env, "CREDITLINK_MAX_SUBSCRIPTIONS", 20, 1, 1000
-            ),
+            max_subscriptions_per_connection=_int(env, "CREDITLINK_MAX_SUBSCRIPTIONS", 20, 1, 1000),
             log_level=_choice(
                 env, "CREDITLINK_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}
             ),

@@ -23,9 +23,7 @@ from graph_model.values import native
 
 log = logging.getLogger(__name__)
 
-WRITE_RECORDS = (
-    f"UNWIND $rows AS row CREATE (c:{Label.CHECK_RECORD.value}) SET c = row"
-)
+WRITE_RECORDS = f"UNWIND $rows AS row CREATE (c:{Label.CHECK_RECORD.value}) SET c = row"
 GET_RECORD = (
     f"MATCH (c:{Label.CHECK_RECORD.value} {{id: $id}}) "
     f"OPTIONAL MATCH (f:{Label.FEEDBACK.value})-[:{SystemRel.ON_CHECK.value}]->(c) "
@@ -150,7 +148,9 @@ async def record_feedback(
     any_department: bool,
 ) -> dict[str, Any]:
     if outcome not in FEEDBACK_OUTCOMES:
-        raise BadUserInput(f"input.outcome: unknown outcome {outcome[:40]!r}", field="input.outcome")
+        raise BadUserInput(
+            f"input.outcome: unknown outcome {outcome[:40]!r}", field="input.outcome"
+        )
     if note is not None and len(note) > MAX_NOTE:
         raise BadUserInput(f"input.note: longer than {MAX_NOTE} characters", field="input.note")
     await recorder.flush()

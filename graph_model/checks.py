@@ -57,7 +57,9 @@ def path_sort_key(path: list[dict[str, Any]]) -> tuple[Any, ...]:
     )
 
 
-def decide(applied: list[tuple[Measure, str, dict[str, Any], list[dict[str, Any]]]]) -> tuple[str, list[AppliedMeasure]]:
+def decide(
+    applied: list[tuple[Measure, str, dict[str, Any], list[dict[str, Any]]]],
+) -> tuple[str, list[AppliedMeasure]]:
     """The decision and the measures, incentives marked suppressed under any punitive one."""
     strongest_effect = strongest(m.effect for m, *_ in applied)
     ordered = sorted(

@@ -59,7 +59,7 @@ class Graph:
                 return await session.execute_write(work)
         except CreditLinkError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every driver failure is translated
+        except Exception as exc:
             raise translate(exc) from exc
         finally:
             self._observe(name, started)
@@ -80,7 +80,7 @@ class Graph:
                 return await s.execute_write(work)
         except CreditLinkError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every driver failure is translated
+        except Exception as exc:
             raise translate(exc) from exc
         finally:
             self._observe(name, started)
@@ -102,9 +102,7 @@ def translate(exc: BaseException) -> CreditLinkError:
         return exc
     if isinstance(exc, neo4j_errors.ConstraintError):
         return Conflict("the write conflicts with an existing record")
-    if isinstance(
-        exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired | OSError
-    ):
+    if isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired | OSError):
         return ServiceUnavailable("Neo4j is unreachable; try again shortly")
     if isinstance(exc, neo4j_errors.TransientError):
         return ServiceUnavailable("Neo4j is busy; try again shortly")

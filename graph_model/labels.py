@@ -87,7 +87,10 @@ RELATION_ENDS: dict[Rel, tuple[frozenset[SubjectKind], frozenset[SubjectKind] | 
         frozenset({SubjectKind.ENTERPRISE}),
     ),
     Rel.EXECUTIVE_OF: (frozenset({SubjectKind.PERSON}), UNIT_KINDS),
-    Rel.OPERATOR_OF: (frozenset({SubjectKind.PERSON}), frozenset({SubjectKind.INDIVIDUAL_BUSINESS})),
+    Rel.OPERATOR_OF: (
+        frozenset({SubjectKind.PERSON}),
+        frozenset({SubjectKind.INDIVIDUAL_BUSINESS}),
+    ),
     Rel.MEMBER_OF: (frozenset({SubjectKind.PERSON}), None),
     Rel.BRANCH_OF: (UNIT_KINDS, UNIT_KINDS),
     Rel.ACTUAL_CONTROLLER_OF: (frozenset({SubjectKind.PERSON}) | UNIT_KINDS, UNIT_KINDS),

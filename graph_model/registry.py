@@ -25,7 +25,8 @@ SUBJECT_FIELDS = (
 )
 GET_SUBJECT = f"MATCH (s:{Label.SUBJECT.value} {{id: $id}}) RETURN {SUBJECT_FIELDS} AS subject"
 GET_SUBJECTS = (
-    f"UNWIND $ids AS id MATCH (s:{Label.SUBJECT.value} {{id: id}}) RETURN {SUBJECT_FIELDS} AS subject"
+    f"UNWIND $ids AS id MATCH (s:{Label.SUBJECT.value} {{id: id}}) "
+    f"RETURN {SUBJECT_FIELDS} AS subject"
 )
 SUBJECT_KIND = f"MATCH (s:{Label.SUBJECT.value} {{id: $id}}) RETURN s.kind AS kind"
 HOUSEHOLD_EXISTS = f"MATCH (h:{Label.HOUSEHOLD.value} {{id: $id}}) RETURN h.id AS id"
@@ -196,9 +197,7 @@ def _check_link_shape(spec: LinkSpec) -> None:
                 field="input.ratio",
             )
         if not (0.0 < spec.ratio <= 1.0):
-            raise BadUserInput(
-                f"input.ratio: {spec.ratio} is outside (0, 1]", field="input.ratio"
-            )
+            raise BadUserInput(f"input.ratio: {spec.ratio} is outside (0, 1]", field="input.ratio")
     elif spec.relation is Rel.SHAREHOLDER_OF:
         raise BadUserInput("input.ratio: a SHAREHOLDER_OF link needs a ratio", field="input.ratio")
     allowed_roles = ROLE_VALUES.get(spec.relation)

@@ -65,7 +65,8 @@ def sanction_link(chain: Chain, sanction_var: str = "s") -> str:
     """How the sanction hangs off the chain's start node (y, or x for a chain of no steps)."""
     start = "y" if chain.steps else "x"
     if chain.named_by_sanction:
-        return f"({start})<-[:{SystemRel.RESPONSIBLE_PERSON.value}]-({sanction_var}:{Label.SANCTION.value})"
+        rel = SystemRel.RESPONSIBLE_PERSON.value
+        return f"({start})<-[:{rel}]-({sanction_var}:{Label.SANCTION.value})"
     return f"({start})<-[:{SystemRel.AGAINST.value}]-({sanction_var}:{Label.SANCTION.value})"
 
 

@@ -27,10 +27,12 @@ MAX_DOCUMENT_NO = 120
 MAX_RESPONSIBLE = 20
 
 GET_SANCTION = (
-    f"MATCH (s:{Label.SANCTION.value} {{id: $id}}) RETURN {SANCTION_FIELDS.format(s='s')} AS sanction"
+    f"MATCH (s:{Label.SANCTION.value} {{id: $id}}) "
+    f"RETURN {SANCTION_FIELDS.format(s='s')} AS sanction"
 )
 SUBJECT_KINDS = (
-    f"UNWIND $ids AS id MATCH (p:{Label.SUBJECT.value} {{id: id}}) RETURN p.id AS id, p.kind AS kind"
+    f"UNWIND $ids AS id MATCH (p:{Label.SUBJECT.value} {{id: id}}) "
+    "RETURN p.id AS id, p.kind AS kind"
 )
 CREATE_SANCTION = (
     f"MATCH (d:{Label.DEPARTMENT.value} {{id: $issuerId}}) "
@@ -121,9 +123,13 @@ def validate_request(
     """Everything that can be checked without the database; returns the node's properties."""
     list_type = catalogue.list_types.get(req.list_type)
     if list_type is None:
-        raise BadUserInput(f"input.listType: unknown list type {req.list_type[:60]!r}", field="input.listType")
+        raise BadUserInput(
+            f"input.listType: unknown list type {req.list_type[:60]!r}", field="input.listType"
+        )
     if req.issuer_id not in catalogue.departments:
-        raise BadUserInput(f"input.issuerId: unknown department {req.issuer_id[:60]!r}", field="input.issuerId")
+        raise BadUserInput(
+            f"input.issuerId: unknown department {req.issuer_id[:60]!r}", field="input.issuerId"
+        )
     if not actor.any_department and actor.department != req.issuer_id:
         raise Forbidden(
             f"input.issuerId: your key acts for {actor.department}, not {req.issuer_id}",
@@ -142,7 +148,9 @@ def validate_request(
             field="input.jurisdiction",
         )
     if req.decided_on > today:
-        raise BadUserInput(f"input.decidedOn: {req.decided_on} is in the future", field="input.decidedOn")
+        raise BadUserInput(
+            f"input.decidedOn: {req.decided_on} is in the future", field="input.decidedOn"
+        )
     valid_from = req.valid_from or req.decided_on
     if valid_from < req.decided_on:
         raise BadUserInput(
@@ -158,7 +166,8 @@ def validate_request(
         )
     if len(req.responsible_person_ids) > MAX_RESPONSIBLE:
         raise BadUserInput(
-            f"input.responsiblePersonIds: at most {MAX_RESPONSIBLE}", field="input.responsiblePersonIds"
+            f"input.responsiblePersonIds: at most {MAX_RESPONSIBLE}",
+            field="input.responsiblePersonIds",
         )
     return {
         "id": _client_id(req.client_id) or f"S{uuid.uuid4().hex}",
@@ -177,8 +186,17 @@ def validate_request(
     }
 
 
-_COMPARED = ("listType", "decidedOn", "validFrom", "validTo", "jurisdiction", "documentNo",
-             "reason", "issuerId", "subjectId")
+_COMPARED = (
+    "listType",
+    "decidedOn",
+    "validFrom",
+    "validTo",
+    "jurisdiction",
+    "documentNo",
+    "reason",
+    "issuerId",
+    "subjectId",
+)
 
 
 async def impose(
@@ -188,7 +206,10 @@ async def impose(
     now = utc_now()
     props = validate_request(catalogue, req, actor, city_date(now))
     responsible = sorted(
-        {validate_resident_id(p, field="input.responsiblePersonIds") for p in req.responsible_person_ids}
+        {
+            validate_resident_id(p, field="input.responsiblePersonIds")
+            for p in req.responsible_person_ids
+        }
     )
     props["history"] = _event("IMPOSED", actor.name, now)
 
@@ -196,12 +217,14 @@ async def impose(
         existing = await (await tx.run(GET_SANCTION, id=props["id"])).single()
         if existing is not None:
             current = native(existing["sanction"])
-            same = all(current.get(k) == props[k] for k in _COMPARED) and sorted(
-                current.get("responsiblePersonIds") or []
-            ) == responsible
+            same = (
+                all(current.get(k) == props[k] for k in _COMPARED)
+                and sorted(current.get("responsiblePersonIds") or []) == responsible
+            )
             if not same:
                 raise Conflict(
-                    f"input.id: sanction {props['id']} exists with different fields", field="input.id"
+                    f"input.id: sanction {props['id']} exists with different fields",
+                    field="input.id",
                 )
             return current, False
         kinds = {
@@ -209,11 +232,14 @@ async def impose(
             async for r in await tx.run(SUBJECT_KINDS, ids=[props["subjectId"], *responsible])
         }
         if props["subjectId"] not in kinds:
-            raise NotFound(f"input.subjectId: no subject {props['subjectId']}", field="input.subjectId")
+            raise NotFound(
+                f"input.subjectId: no subject {props['subjectId']}", field="input.subjectId"
+            )
         for pid in responsible:
             if kinds.get(pid) != SubjectKind.PERSON.value:
                 raise NotFound(
-                    f"input.responsiblePersonIds: no person {pid}", field="input.responsiblePersonIds"
+                    f"input.responsiblePersonIds: no person {pid}",
+                    field="input.responsiblePersonIds",
                 )
         created = await (
             await tx.run(
@@ -240,7 +266,8 @@ async def _load_for_change(
     sanction: dict[str, Any] = native(found["sanction"])
     if not actor.any_department and sanction["issuerId"] != actor.department:
         raise Forbidden(
-            f"{field}: sanction {sanction_id} was issued by {sanction['issuerId']}, not your department",
+            f"{field}: sanction {sanction_id} was issued by {sanction['issuerId']}, "
+            "not your department",
             field=field,
         )
     return sanction
@@ -345,12 +372,24 @@ async def resolve_objection(
         event = _event(kind, actor.name, now, clean_note)
         if upheld:
             row = await (
-                await tx.run(RESOLVE_REVOKE, id=sanction_id, at=now, note=clean_note, by=actor.name, event=event)
+                await tx.run(
+                    RESOLVE_REVOKE,
+                    id=sanction_id,
+                    at=now,
+                    note=clean_note,
+                    by=actor.name,
+                    event=event,
+                )
             ).single()
         else:
             row = await (
                 await tx.run(
-                    SET_OBJECTION, id=sanction_id, status="ACTIVE", reason=None, note=clean_note, event=event
+                    SET_OBJECTION,
+                    id=sanction_id,
+                    status="ACTIVE",
+                    reason=None,
+                    note=clean_note,
+                    event=event,
                 )
             ).single()
         assert row is not None

@@ -94,7 +94,12 @@ def keys_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("keys") / "keys.toml"
     lines = []
     for key, (role, department) in TEST_KEYS.items():
-        lines += ["[[keys]]", f'name = "{key.removesuffix("-key")}"', f'key = "{key}"', f'role = "{role}"']
+        lines += [
+            "[[keys]]",
+            f'name = "{key.removesuffix("-key")}"',
+            f'key = "{key}"',
+            f'role = "{role}"',
+        ]
         if department:
             lines.append(f'department = "{department}"')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -106,7 +111,9 @@ class ApiServer:
     url: str
     settings: Settings
 
-    def post(self, query: str, variables: dict[str, Any] | None = None, key: str | None = None) -> dict[str, Any]:
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, key: str | None = None
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         response = httpx.post(
             f"{self.url}/graphql",

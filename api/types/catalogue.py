@@ -143,7 +143,9 @@ class CatalogueQuery:
         info.context.require(Capability.CATALOGUE, "measures")
         catalogue = info.context.catalogue
         if list_type is not None and str(list_type) not in catalogue.list_types:
-            raise BadUserInput(f"listType: unknown list type {str(list_type)[:60]!r}", field="listType")
+            raise BadUserInput(
+                f"listType: unknown list type {str(list_type)[:60]!r}", field="listType"
+            )
         found = catalogue.measures_for(
             list_type=str(list_type) if list_type is not None else None,
             area=area.value if area is not None else None,

@@ -178,7 +178,8 @@ class CheckQuery:
                 f"subjectIds: {len(subject_ids)} ids; at most {limit} per call", field="subjectIds"
             )
         ids = [
-            validate_any_subject_id(str(s), field=f"subjectIds[{n}]") for n, s in enumerate(subject_ids)
+            validate_any_subject_id(str(s), field=f"subjectIds[{n}]")
+            for n, s in enumerate(subject_ids)
         ]
         return await run_checks(info, ids, area, at)
 
@@ -193,7 +194,9 @@ class CheckQuery:
     ) -> list[LinkageStat]:
         info.context.require(Capability.REGULATE, "linkageStats")
         if department is not None and str(department) not in info.context.catalogue.departments:
-            raise BadUserInput(f"department: unknown department {str(department)[:60]!r}", field="department")
+            raise BadUserInput(
+                f"department: unknown department {str(department)[:60]!r}", field="department"
+            )
         rows = await check_records.linkage_stats(
             info.context.graph,
             info.context.state.recorder,

@@ -6,11 +6,14 @@ from enum import StrEnum
 
 import strawberry
 
-from graph_model.identifiers import SubjectKind as DomainSubjectKind
-from graph_model.labels import Rel
+from graph_model.identifiers import SubjectKind
+from graph_model.labels import Rel as RelationType
 
-SubjectKind = strawberry.enum(DomainSubjectKind, name="SubjectKind")
-RelationType = strawberry.enum(Rel, name="RelationType")
+# The domain's own enums, registered with strawberry under the contract's names.
+strawberry.enum(SubjectKind, name="SubjectKind")
+strawberry.enum(RelationType, name="RelationType")
+
+__all__ = ["RelationType", "SubjectKind"]
 
 
 @strawberry.enum

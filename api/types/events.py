@@ -18,7 +18,9 @@ MAX_WATCHED = 1000
 
 @strawberry.type
 class SanctionEventPayload:
-    kind: str = strawberry.field(description="IMPOSED, LIFTED, OBJECTION_FILED or OBJECTION_RESOLVED")
+    kind: str = strawberry.field(
+        description="IMPOSED, LIFTED, OBJECTION_FILED or OBJECTION_RESOLVED"
+    )
     sanction_id: strawberry.ID
     subject_id: strawberry.ID = strawberry.field(description="the watched subject it reaches")
     roles: list[str]
@@ -29,7 +31,8 @@ class SanctionEventPayload:
 @strawberry.type
 class EventSubscription:
     @strawberry.subscription(
-        description="Events of sanctions that reach any of these subjects, directly or through a role."
+        description="Events of sanctions that reach any of these subjects, "
+        "directly or through a role."
     )
     async def sanction_events(
         self,

@@ -72,7 +72,9 @@ class Sanction:
             document_no=row.get("documentNo") or "",
             reason=row.get("reason") or "",
             lifted_at=row.get("liftedAt"),
-            responsible_person_ids=[strawberry.ID(p) for p in row.get("responsiblePersonIds") or []],
+            responsible_person_ids=[
+                strawberry.ID(p) for p in row.get("responsiblePersonIds") or []
+            ],
             list_type_id=row["listType"],
             issuer_id=row["issuerId"],
             subject_id=row["subjectId"],
@@ -107,7 +109,8 @@ async def sanctions_of_subject(
 class SanctionInput:
     id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="Optional client key: the same id with the same fields returns the same sanction.",
+        description="Optional client key: the same id with the same fields "
+        "returns the same sanction.",
     )
     list_type: strawberry.ID
     subject_id: strawberry.ID
@@ -209,8 +212,10 @@ async def _publish(
         return
     # who it reaches is worked out as of the sanction's start, or now if later, so a
     # lift (which makes it apply no more) still tells those it reached
-    moment = max(utc_now() - dt.timedelta(seconds=1), dt.datetime.combine(
-        sanction["validFrom"], dt.time(12), tzinfo=dt.UTC))
+    moment = max(
+        utc_now() - dt.timedelta(seconds=1),
+        dt.datetime.combine(sanction["validFrom"], dt.time(12), tzinfo=dt.UTC),
+    )
     if sanction.get("liftedAt") is not None:
         moment = min(moment, sanction["liftedAt"] - dt.timedelta(microseconds=1))
     reach: dict[str, list[tuple[str, str]]] = {sanction["subjectId"]: []}
@@ -219,12 +224,16 @@ async def _publish(
         reach.setdefault(entry["subject"]["id"], []).extend(
             (entry["role"], area) for area in entry["areas"]
         )
-    await state.events.publish(SanctionEvent(kind=kind, sanction_id=sanction["id"], at=utc_now(), reach=reach))
+    await state.events.publish(
+        SanctionEvent(kind=kind, sanction_id=sanction["id"], at=utc_now(), reach=reach)
+    )
 
 
 @strawberry.type
 class SanctionQuery:
-    @strawberry.field(description="Every subject a sanction reaches, once per role, with the areas.")
+    @strawberry.field(
+        description="Every subject a sanction reaches, once per role, with the areas."
+    )
     async def sanction_impact(
         self,
         info: strawberry.Info[Context, None],
@@ -245,7 +254,8 @@ class SanctionQuery:
         catalogue = info.context.catalogue
         if str(input.list_type) not in catalogue.list_types:
             raise BadUserInput(
-                f"input.listType: unknown list type {str(input.list_type)[:60]!r}", field="input.listType"
+                f"input.listType: unknown list type {str(input.list_type)[:60]!r}",
+                field="input.listType",
             )
         subject_id = validate_any_subject_id(str(input.subject_id), field="input.subjectId")
         if await info.context.subject_loader().load(subject_id) is None:
@@ -289,7 +299,9 @@ class SanctionMutation:
         return Sanction.of(row)
 
     @strawberry.mutation(description="Lift a sanction (REPAIRED or REVOKED) from effectiveAt on.")
-    async def lift_sanction(self, info: strawberry.Info[Context, None], input: LiftInput) -> Sanction:
+    async def lift_sanction(
+        self, info: strawberry.Info[Context, None], input: LiftInput
+    ) -> Sanction:
         actor = _actor(info, "liftSanction")
         row = await sanctions.lift(
             info.context.graph,
@@ -297,13 +309,17 @@ class SanctionMutation:
             sanction_id=str(input.sanction_id),
             kind=LiftKind(input.kind).value,
             reason=input.reason,
-            effective_at=aware(input.effective_at, field="input.effectiveAt") if input.effective_at else None,
+            effective_at=aware(input.effective_at, field="input.effectiveAt")
+            if input.effective_at
+            else None,
             actor=actor,
         )
         await _publish(info, "LIFTED", row)
         return Sanction.of(row)
 
-    @strawberry.mutation(description="Record an objection: the sanction applies, marked UNDER_OBJECTION.")
+    @strawberry.mutation(
+        description="Record an objection: the sanction applies, marked UNDER_OBJECTION."
+    )
     async def file_objection(
         self, info: strawberry.Info[Context, None], sanction_id: strawberry.ID, reason: str
     ) -> Sanction:

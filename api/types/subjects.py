@@ -29,7 +29,9 @@ class Subject:
     name: str
     district: str | None
 
-    @strawberry.field(description="All sanctions against this subject, or those applying at activeAt.")
+    @strawberry.field(
+        description="All sanctions against this subject, or those applying at activeAt."
+    )
     async def sanctions(
         self, info: strawberry.Info[Context, None], active_at: dt.datetime | None = None
     ) -> list[SanctionRef]:
@@ -159,7 +161,9 @@ class LinkInput:
 @strawberry.type
 class RegistryQuery:
     @strawberry.field(description="A subject by USCC or resident ID; null when not registered.")
-    async def subject(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Subject | None:
+    async def subject(
+        self, info: strawberry.Info[Context, None], id: strawberry.ID
+    ) -> Subject | None:
         info.context.require(Capability.READ_SUBJECT, "subject")
         subject_id = validate_any_subject_id(str(id), field="id")
         row = await info.context.subject_loader().load(subject_id)
@@ -194,7 +198,9 @@ class RegistryMutation:
             district=input.district,
             address=input.address,
         )
-        return Household(id=strawberry.ID(row["id"]), district=row["district"], address=row["address"])
+        return Household(
+            id=strawberry.ID(row["id"]), district=row["district"], address=row["address"]
+        )
 
     @strawberry.mutation(description="Link two subjects (or a person to a household) for a period.")
     async def link_subjects(self, info: strawberry.Info[Context, None], input: LinkInput) -> Link:

@@ -60,8 +60,9 @@ class EmbeddedNeo4j:
         return pid
 
     def bolt_answers(self) -> bool:
-        with contextlib.suppress(OSError), socket.create_connection(
-            ("127.0.0.1", self.bolt_port), timeout=0.5
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", self.bolt_port), timeout=0.5),
         ):
             return True
         return False

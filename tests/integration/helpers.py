@@ -45,14 +45,22 @@ def error_code(body: dict[str, Any]) -> str | None:
     return errors[0]["extensions"]["code"] if errors else None
 
 
-def register(api: ApiServer, sid: str, kind: str, name: str, district: str | None = "330302") -> dict[str, Any]:
-    body = api.post(REGISTER, {"input": {"id": sid, "kind": kind, "name": name, "district": district}}, key="admin-key")
+def register(
+    api: ApiServer, sid: str, kind: str, name: str, district: str | None = "330302"
+) -> dict[str, Any]:
+    body = api.post(
+        REGISTER,
+        {"input": {"id": sid, "kind": kind, "name": name, "district": district}},
+        key="admin-key",
+    )
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["registerSubject"]
     return result
 
 
-def link(api: ApiServer, source: str, target: str, relation: str, valid_from: str, **extra: Any) -> dict[str, Any]:
+def link(
+    api: ApiServer, source: str, target: str, relation: str, valid_from: str, **extra: Any
+) -> dict[str, Any]:
     payload = {"from": source, "to": target, "relation": relation, "validFrom": valid_from, **extra}
     body = api.post(LINK, {"input": payload}, key="admin-key")
     assert "errors" not in body, body

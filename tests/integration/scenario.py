@@ -83,8 +83,14 @@ def build_shoe_world(api: ApiServer) -> ShoeWorld:
     register(api, w.company, "ENTERPRISE", "温州市鹿城区瓯江鞋业有限公司")
     register(api, w.shop, "INDIVIDUAL_BUSINESS", "鹿城区陈记鞋店")
     for pid, name in (
-        (w.legal_rep, "陈建国"), (w.chair, "林志强"), (w.director, "黄海"), (w.controller, "周立"),
-        (w.spouse, "王丽"), (w.child, "陈小明"), (w.later_rep, "郑新"), (w.shop_operator, "吴强"),
+        (w.legal_rep, "陈建国"),
+        (w.chair, "林志强"),
+        (w.director, "黄海"),
+        (w.controller, "周立"),
+        (w.spouse, "王丽"),
+        (w.child, "陈小明"),
+        (w.later_rep, "郑新"),
+        (w.shop_operator, "吴强"),
     ):
         register(api, pid, "PERSON", name)
     household(api, w.household)
@@ -115,7 +121,9 @@ def impose(api: ApiServer, key: str = "court-key", **fields: Any) -> dict[str, A
     return result
 
 
-def check(api: ApiServer, subject: str, area: str, at: str | None = None, key: str = "approval-key") -> dict[str, Any]:
+def check(
+    api: ApiServer, subject: str, area: str, at: str | None = None, key: str = "approval-key"
+) -> dict[str, Any]:
     body = api.post(CHECK, {"id": subject, "area": area, "at": at}, key=key)
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["jointSanctionCheck"]
@@ -123,11 +131,27 @@ def check(api: ApiServer, subject: str, area: str, at: str | None = None, key: s
 
 
 def roles_of(result: dict[str, Any], sanction_id: str | None = None) -> set[str]:
-    return {m["role"] for m in result["measures"] if sanction_id is None or m["sanction"]["id"] == sanction_id}
+    return {
+        m["role"]
+        for m in result["measures"]
+        if sanction_id is None or m["sanction"]["id"] == sanction_id
+    }
 
 
 def measure_ids(result: dict[str, Any]) -> set[str]:
     return {m["measure"]["id"] for m in result["measures"]}
 
 
-__all__ = ["BATCH", "CHECK", "IMPOSE", "LIFT", "ShoeWorld", "build_shoe_world", "check", "error_code", "impose", "measure_ids", "roles_of"]
+__all__ = [
+    "BATCH",
+    "CHECK",
+    "IMPOSE",
+    "LIFT",
+    "ShoeWorld",
+    "build_shoe_world",
+    "check",
+    "error_code",
+    "impose",
+    "measure_ids",
+    "roles_of",
+]

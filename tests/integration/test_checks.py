@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from graph_model.driver import Graph
@@ -28,7 +29,7 @@ def assert_path_shape(result: dict[str, Any], sanctioned: str) -> None:
             assert path == []
             continue
         assert result["subjectId"] in (path[0]["from"], path[0]["to"])
-        for a, b in zip(path, path[1:], strict=False):
+        for a, b in itertools.pairwise(path):
             assert {a["from"], a["to"]} & {b["from"], b["to"]}
         assert sanctioned in (path[-1]["from"], path[-1]["to"])
 
@@ -52,7 +53,13 @@ async def test_self_legal_representative_and_child_with_explanations(api_server:
     travel = next(m for m in rep["measures"] if m["measure"]["id"] == "DJD-HC-TRAVEL")
     assert travel["role"] == "LEGAL_REPRESENTATIVE"
     assert travel["path"] == [
-        {"from": w.legal_rep, "relation": "LEGAL_REPRESENTATIVE_OF", "to": w.company, "validFrom": "2018-03-01", "validTo": "2025-06-01"}
+        {
+            "from": w.legal_rep,
+            "relation": "LEGAL_REPRESENTATIVE_OF",
+            "to": w.company,
+            "validFrom": "2018-03-01",
+            "validTo": "2025-06-01",
+        }
     ]
     assert_path_shape(rep, w.company)
 
@@ -75,31 +82,48 @@ async def test_decision_date_roles_keep_the_person_responsible_then(api_server: 
     w = build_shoe_world(api_server)
     # decided while legal_rep held the post (to 2025-06-01): still reached after leaving
     first = impose(api_server, subjectId=w.company, decidedOn="2025-01-10")
-    assert roles_of(check(api_server, w.legal_rep, "SOCIAL_GOVERNANCE", NOW)) == {"LEGAL_REPRESENTATIVE"}
+    assert roles_of(check(api_server, w.legal_rep, "SOCIAL_GOVERNANCE", NOW)) == {
+        "LEGAL_REPRESENTATIVE"
+    }
     # later_rep took over after that decision: not reached by it
     assert check(api_server, w.later_rep, "SOCIAL_GOVERNANCE", NOW)["decision"] == "CLEAR"
     # a second sanction decided after the change reaches later_rep, not legal_rep
-    second = impose(api_server, subjectId=w.company, decidedOn="2025-09-01", documentNo="(2025)浙03执999号")
+    second = impose(
+        api_server, subjectId=w.company, decidedOn="2025-09-01", documentNo="(2025)浙03执999号"
+    )
     later = check(api_server, w.later_rep, "SOCIAL_GOVERNANCE", NOW)
     assert {m["sanction"]["id"] for m in later["measures"]} == {second["id"]}
     earlier = check(api_server, w.legal_rep, "SOCIAL_GOVERNANCE", NOW)
     assert {m["sanction"]["id"] for m in earlier["measures"]} == {first["id"]}
 
 
-async def test_principal_director_controller_operator_and_named_persons(api_server: ApiServer) -> None:
+async def test_principal_director_controller_operator_and_named_persons(
+    api_server: ApiServer,
+) -> None:
     w = build_shoe_world(api_server)
     impose(api_server, subjectId=w.company)
-    assert roles_of(check(api_server, w.chair, "SOCIAL_GOVERNANCE", NOW)) == {"PRINCIPAL_RESPONSIBLE_PERSON"}
+    assert roles_of(check(api_server, w.chair, "SOCIAL_GOVERNANCE", NOW)) == {
+        "PRINCIPAL_RESPONSIBLE_PERSON"
+    }
     # a DIRECTOR is no principal responsible person: DJD does not reach them
     assert check(api_server, w.director, "SOCIAL_GOVERNANCE", NOW)["decision"] == "CLEAR"
-    assert roles_of(check(api_server, w.controller, "FINANCING_SERVICES", NOW)) == {"ACTUAL_CONTROLLER"}
+    assert roles_of(check(api_server, w.controller, "FINANCING_SERVICES", NOW)) == {
+        "ACTUAL_CONTROLLER"
+    }
     # customs' joint review reaches every director, supervisor and manager
     impose(
-        api_server, key="admin-key", subjectId=w.company, listType="CUSTOMS_DISHONEST",
-        issuerId="wz-customs", documentNo="温关信〔2025〕1号", reason="海关失信",
+        api_server,
+        key="admin-key",
+        subjectId=w.company,
+        listType="CUSTOMS_DISHONEST",
+        issuerId="wz-customs",
+        documentNo="温关信〔2025〕1号",
+        reason="海关失信",
     )
     director = check(api_server, w.director, "ADMINISTRATIVE_APPROVAL", NOW)
-    assert director["decision"] == "STRICT_REVIEW" and roles_of(director) == {"DIRECTOR_SUPERVISOR_MANAGER"}
+    assert director["decision"] == "STRICT_REVIEW" and roles_of(director) == {
+        "DIRECTOR_SUPERVISOR_MANAGER"
+    }
     # the operator of a sanctioned individual business
     impose(api_server, subjectId=w.shop, documentNo="(2025)浙03执7号")
     operator = check(api_server, w.shop_operator, "CONVENIENCE_SERVICES", NOW)
@@ -108,13 +132,21 @@ async def test_principal_director_controller_operator_and_named_persons(api_serv
     named = person_id()
     register(api_server, named, "PERSON", "财务负责人")
     tax = impose(
-        api_server, key="tax-key", subjectId=w.company, listType="MAJOR_TAX_VIOLATION", issuerId="wz-tax",
-        documentNo="温税稽罚〔2025〕8号", reason="虚开增值税专用发票", responsiblePersonIds=[named],
+        api_server,
+        key="tax-key",
+        subjectId=w.company,
+        listType="MAJOR_TAX_VIOLATION",
+        issuerId="wz-tax",
+        documentNo="温税稽罚〔2025〕8号",
+        reason="虚开增值税专用发票",
+        responsiblePersonIds=[named],
     )
     assert tax["responsiblePersonIds"] == [named]
     result = check(api_server, named, "FINANCING_SERVICES", NOW)
     assert result["decision"] == "STRICT_REVIEW"
-    assert roles_of(result) == {"DIRECTLY_RESPONSIBLE_PERSON"} and result["measures"][0]["path"] == []
+    assert (
+        roles_of(result) == {"DIRECTLY_RESPONSIBLE_PERSON"} and result["measures"][0]["path"] == []
+    )
 
 
 async def test_check_time_roles_follow_the_links_at_check_time(api_server: ApiServer) -> None:
@@ -123,15 +155,32 @@ async def test_check_time_roles_follow_the_links_at_check_time(api_server: ApiSe
     # the child left the household on 2026-03-01: reached before, not after
     child2 = person_id()
     register(api_server, child2, "PERSON", "陈小红")
-    link(api_server, child2, w.household, "MEMBER_OF", "2012-01-01", role="CHILD", validTo="2026-03-01")
-    assert check(api_server, child2, "CONVENIENCE_SERVICES", "2026-02-28T12:00:00+08:00")["decision"] == "RESTRICTED"
-    assert check(api_server, child2, "CONVENIENCE_SERVICES", "2026-03-01T00:00:00+08:00")["decision"] == "CLEAR"
+    link(
+        api_server,
+        child2,
+        w.household,
+        "MEMBER_OF",
+        "2012-01-01",
+        role="CHILD",
+        validTo="2026-03-01",
+    )
+    assert (
+        check(api_server, child2, "CONVENIENCE_SERVICES", "2026-02-28T12:00:00+08:00")["decision"]
+        == "RESTRICTED"
+    )
+    assert (
+        check(api_server, child2, "CONVENIENCE_SERVICES", "2026-03-01T00:00:00+08:00")["decision"]
+        == "CLEAR"
+    )
     # a child born after the decision is reached at check time (household links are check-time)
     baby = person_id()
     register(api_server, baby, "PERSON", "陈小宝")
     link(api_server, baby, w.household, "MEMBER_OF", "2025-08-01", role="CHILD")
     assert roles_of(check(api_server, baby, "CONVENIENCE_SERVICES", NOW)) == {"HOUSEHOLD_CHILD"}
-    assert check(api_server, baby, "CONVENIENCE_SERVICES", "2025-07-01T12:00:00+08:00")["decision"] == "CLEAR"
+    assert (
+        check(api_server, baby, "CONVENIENCE_SERVICES", "2025-07-01T12:00:00+08:00")["decision"]
+        == "CLEAR"
+    )
 
     # LED_UNIT: a sanctioned person reaches the units they lead at check time
     boss = person_id()
@@ -142,26 +191,42 @@ async def test_check_time_roles_follow_the_links_at_check_time(api_server: ApiSe
     link(api_server, boss, new_unit, "LEGAL_REPRESENTATIVE_OF", "2025-10-01")
     link(api_server, boss, old_unit, "ACTUAL_CONTROLLER_OF", "2015-01-01", validTo="2025-02-01")
     impose(
-        api_server, key="amr-key", subjectId=boss, listType="SAMR_SERIOUS_ILLEGAL", issuerId="wz-amr",
-        decidedOn="2025-01-15", documentNo="温市监处〔2025〕3号", reason="提交虚假材料取得登记",
+        api_server,
+        key="amr-key",
+        subjectId=boss,
+        listType="SAMR_SERIOUS_ILLEGAL",
+        issuerId="wz-amr",
+        decidedOn="2025-01-15",
+        documentNo="温市监处〔2025〕3号",
+        reason="提交虚假材料取得登记",
     )
     led = check(api_server, new_unit, "RISK_PREVENTION_CONTROL", NOW)
     assert led["decision"] == "ALERT" and roles_of(led) == {"LED_UNIT"}
     assert led["measures"][0]["path"][0]["relation"] == "LEGAL_REPRESENTATIVE_OF"
     assert check(api_server, old_unit, "RISK_PREVENTION_CONTROL", NOW)["decision"] == "CLEAR"
-    assert roles_of(check(api_server, old_unit, "RISK_PREVENTION_CONTROL", "2025-01-20T12:00:00+08:00")) == {"LED_UNIT"}
+    assert roles_of(
+        check(api_server, old_unit, "RISK_PREVENTION_CONTROL", "2025-01-20T12:00:00+08:00")
+    ) == {"LED_UNIT"}
 
 
 async def test_suppressed_incentive_and_incentive_decision(api_server: ApiServer) -> None:
     eid = enterprise_id()
     register(api_server, eid, "ENTERPRISE", "温州市龙湾区诚信电气有限公司")
     impose(
-        api_server, key="tax-key", subjectId=eid, listType="TAX_A_LEVEL", issuerId="wz-tax",
-        decidedOn="2026-04-01", documentNo="温税A〔2026〕1号", reason="2024年度纳税信用A级",
+        api_server,
+        key="tax-key",
+        subjectId=eid,
+        listType="TAX_A_LEVEL",
+        issuerId="wz-tax",
+        decidedOn="2026-04-01",
+        documentNo="温税A〔2026〕1号",
+        reason="2024年度纳税信用A级",
     )
     red = check(api_server, eid, "ADMINISTRATIVE_APPROVAL", NOW)
     assert red["decision"] == "INCENTIVE"
-    assert [(m["measure"]["id"], m["suppressed"]) for m in red["measures"]] == [("TAXA-GREEN-CHANNEL", False)]
+    assert [(m["measure"]["id"], m["suppressed"]) for m in red["measures"]] == [
+        ("TAXA-GREEN-CHANNEL", False)
+    ]
     impose(api_server, subjectId=eid, decidedOn="2025-05-01")
     both = check(api_server, eid, "ADMINISTRATIVE_APPROVAL", NOW)
     assert both["decision"] == "PROHIBITED"
@@ -177,7 +242,9 @@ async def test_batch_equals_single_in_input_order(api_server: ApiServer, graph: 
     impose(api_server, subjectId=w.company)
     unknown = enterprise_id()
     ids = [w.child, w.company, unknown, w.legal_rep, w.company]
-    body = api_server.post(BATCH, {"ids": ids, "area": "CONVENIENCE_SERVICES", "at": NOW}, key="approval-key")
+    body = api_server.post(
+        BATCH, {"ids": ids, "area": "CONVENIENCE_SERVICES", "at": NOW}, key="approval-key"
+    )
     assert "errors" not in body, body
     batch = body["data"]["batchCheck"]
     assert [r["subjectId"] for r in batch] == ids
@@ -186,31 +253,57 @@ async def test_batch_equals_single_in_input_order(api_server: ApiServer, graph: 
     for result in batch:
         single = check(api_server, result["subjectId"], "CONVENIENCE_SERVICES", NOW)
         check_ids.append(single["checkId"])
-        assert {k: v for k, v in result.items() if k != "checkId"} == {k: v for k, v in single.items() if k != "checkId"}
-    assert batch[2]["subjectKnown"] is False and batch[2]["decision"] == "CLEAR" and batch[2]["measures"] == []
+        assert {k: v for k, v in result.items() if k != "checkId"} == {
+            k: v for k, v in single.items() if k != "checkId"
+        }
+    assert (
+        batch[2]["subjectKnown"] is False
+        and batch[2]["decision"] == "CLEAR"
+        and batch[2]["measures"] == []
+    )
     # every check is recorded, batch items too, with the asking department (statistics flush the buffer)
     stats = api_server.post(
-        'query { linkageStats(from: "2020-01-01T00:00:00Z") { department area checks hits } }', key="regulator-key"
+        'query { linkageStats(from: "2020-01-01T00:00:00Z") { department area checks hits } }',
+        key="regulator-key",
     )
     assert "errors" not in stats, stats
     rows = await graph.read(
         "MATCH (c:CheckRecord) WHERE c.id IN $ids RETURN c.department AS d, c.hit AS hit, count(*) AS n ORDER BY hit",
         {"ids": check_ids},
     )
-    assert rows == [{"d": "wz-public-resources", "hit": False, "n": 2}, {"d": "wz-public-resources", "hit": True, "n": 8}]
+    assert rows == [
+        {"d": "wz-public-resources", "hit": False, "n": 2},
+        {"d": "wz-public-resources", "hit": True, "n": 8},
+    ]
 
 
 async def test_batch_limits_and_malformed_ids(api_server: ApiServer) -> None:
-    body = api_server.post(BATCH, {"ids": ["91330302MA2ABC1298"], "area": "CONVENIENCE_SERVICES"}, key="approval-key")
+    body = api_server.post(
+        BATCH, {"ids": ["91330302MA2ABC1298"], "area": "CONVENIENCE_SERVICES"}, key="approval-key"
+    )
     assert error_code(body) == "INVALID_ID" and "subjectIds[0]" in body["errors"][0]["message"]
     many = [enterprise_id() for _ in range(1001)]
     body = api_server.post(BATCH, {"ids": many, "area": "CONVENIENCE_SERVICES"}, key="approval-key")
     assert error_code(body) == "BAD_USER_INPUT" and "1000" in body["errors"][0]["message"]
-    body = api_server.post(BATCH, {"ids": many[:1000], "area": "CONVENIENCE_SERVICES"}, key="approval-key")
+    body = api_server.post(
+        BATCH, {"ids": many[:1000], "area": "CONVENIENCE_SERVICES"}, key="approval-key"
+    )
     assert "errors" not in body and len(body["data"]["batchCheck"]) == 1000
     single = api_server.post(
-        "query { jointSanctionCheck(subjectId: \"x\", area: CONVENIENCE_SERVICES) { decision } }", key="approval-key"
+        'query { jointSanctionCheck(subjectId: "x", area: CONVENIENCE_SERVICES) { decision } }',
+        key="approval-key",
     )
     assert error_code(single) == "INVALID_ID"
-    assert error_code(api_server.post("query { jointSanctionCheck(subjectId: \"x\", area: NOWHERE) { decision } }", key="approval-key")) == "BAD_USER_INPUT"
-    assert error_code(api_server.post(BATCH, {"ids": [], "area": "CONVENIENCE_SERVICES"})) == "UNAUTHENTICATED"
+    assert (
+        error_code(
+            api_server.post(
+                'query { jointSanctionCheck(subjectId: "x", area: NOWHERE) { decision } }',
+                key="approval-key",
+            )
+        )
+        == "BAD_USER_INPUT"
+    )
+    assert (
+        error_code(api_server.post(BATCH, {"ids": [], "area": "CONVENIENCE_SERVICES"}))
+        == "UNAUTHENTICATED"
+    )

@@ -34,29 +34,48 @@ async def counts(graph: Graph) -> tuple[int, int]:
 async def test_register_and_read_back(api_server: ApiServer) -> None:
     eid = enterprise_id()
     created = register(api_server, eid, "ENTERPRISE", "温州市鹿城区瓯江鞋业有限公司")
-    assert created == {"id": eid, "kind": "ENTERPRISE", "name": "温州市鹿城区瓯江鞋业有限公司", "district": "330302"}
+    assert created == {
+        "id": eid,
+        "kind": "ENTERPRISE",
+        "name": "温州市鹿城区瓯江鞋业有限公司",
+        "district": "330302",
+    }
     body = api_server.post(
         "query($id: ID!) { subject(id: $id) { id kind name ... on Enterprise { industry } sanctions { id } } }",
         {"id": eid},
         key="approval-key",
     )
-    assert body["data"]["subject"] == {"id": eid, "kind": "ENTERPRISE", "name": "温州市鹿城区瓯江鞋业有限公司", "industry": None, "sanctions": []}
+    assert body["data"]["subject"] == {
+        "id": eid,
+        "kind": "ENTERPRISE",
+        "name": "温州市鹿城区瓯江鞋业有限公司",
+        "industry": None,
+        "sanctions": [],
+    }
 
 
-async def test_register_again_updates_same_kind_conflicts_other(api_server: ApiServer, graph: Graph) -> None:
+async def test_register_again_updates_same_kind_conflicts_other(
+    api_server: ApiServer, graph: Graph
+) -> None:
     eid = enterprise_id()
     register(api_server, eid, "ENTERPRISE", "旧名")
     updated = register(api_server, eid, "ENTERPRISE", "新名", district="乐清市")
     assert updated["name"] == "新名" and updated["district"] == "330382"
     pid = person_id()
     register(api_server, pid, "PERSON", "王伟")
-    body = api_server.post(REGISTER, {"input": {"id": pid, "kind": "PERSON", "name": "王伟"}}, key="admin-key")
+    body = api_server.post(
+        REGISTER, {"input": {"id": pid, "kind": "PERSON", "name": "王伟"}}, key="admin-key"
+    )
     assert "errors" not in body
     # a USCC of type 91 can only be an enterprise; a kind change is refused as CONFLICT
     # when the id is valid for both — the public-institution code path shows INVALID_ID
-    body = api_server.post(REGISTER, {"input": {"id": eid, "kind": "PUBLIC_INSTITUTION", "name": "x"}}, key="admin-key")
+    body = api_server.post(
+        REGISTER, {"input": {"id": eid, "kind": "PUBLIC_INSTITUTION", "name": "x"}}, key="admin-key"
+    )
     assert error_code(body) == "INVALID_ID"
-    rows = await graph.read("MATCH (s:Subject {id: $id}) RETURN s.name AS name, labels(s) AS labels", {"id": eid})
+    rows = await graph.read(
+        "MATCH (s:Subject {id: $id}) RETURN s.name AS name, labels(s) AS labels", {"id": eid}
+    )
     assert rows[0]["name"] == "新名" and sorted(rows[0]["labels"]) == ["Enterprise", "Subject"]
 
 
@@ -66,8 +85,12 @@ async def test_kind_conflict(api_server: ApiServer, graph: Graph) -> None:
 
     coop = make_uscc("93", "330324", "MC000001")
     register(api_server, coop, "ENTERPRISE", "永嘉县合作社")
-    await graph.write("MATCH (s:Subject {id: $id}) SET s.kind = 'INDIVIDUAL_BUSINESS'", {"id": coop})
-    body = api_server.post(REGISTER, {"input": {"id": coop, "kind": "ENTERPRISE", "name": "改名"}}, key="admin-key")
+    await graph.write(
+        "MATCH (s:Subject {id: $id}) SET s.kind = 'INDIVIDUAL_BUSINESS'", {"id": coop}
+    )
+    body = api_server.post(
+        REGISTER, {"input": {"id": coop, "kind": "ENTERPRISE", "name": "改名"}}, key="admin-key"
+    )
     assert error_code(body) == "CONFLICT"
     assert "already registered as INDIVIDUAL_BUSINESS" in body["errors"][0]["message"]
     rows = await graph.read("MATCH (s:Subject {id: $id}) RETURN s.name AS name", {"id": coop})
@@ -80,8 +103,16 @@ async def test_kind_conflict(api_server: ApiServer, graph: Graph) -> None:
         ({"id": "91330302MA2ABC1298", "kind": "ENTERPRISE", "name": "x"}, "INVALID_ID", "input.id"),
         ({"id": "110105194912310021", "kind": "PERSON", "name": "x"}, "INVALID_ID", "input.id"),
         ({"id": "11010519491231002X", "kind": "ENTERPRISE", "name": "x"}, "INVALID_ID", "input.id"),
-        ({"id": "11010519491231002X", "kind": "PERSON", "name": "  "}, "BAD_USER_INPUT", "input.name"),
-        ({"id": "11010519491231002X", "kind": "PERSON", "name": "x", "district": "北京"}, "BAD_USER_INPUT", "input.district"),
+        (
+            {"id": "11010519491231002X", "kind": "PERSON", "name": "  "},
+            "BAD_USER_INPUT",
+            "input.name",
+        ),
+        (
+            {"id": "11010519491231002X", "kind": "PERSON", "name": "x", "district": "北京"},
+            "BAD_USER_INPUT",
+            "input.district",
+        ),
     ],
 )
 async def test_register_rejects_bad_input(
@@ -96,8 +127,20 @@ async def test_register_rejects_bad_input(
 
 
 async def test_links_of_every_kind_and_end_link(api_server: ApiServer, graph: Graph) -> None:
-    eid, eid2, bid, iid, pid = enterprise_id(), enterprise_id(), business_id(), institution_id(), person_id()
-    for sid, kind in ((eid, "ENTERPRISE"), (eid2, "ENTERPRISE"), (bid, "INDIVIDUAL_BUSINESS"), (iid, "PUBLIC_INSTITUTION"), (pid, "PERSON")):
+    eid, eid2, bid, iid, pid = (
+        enterprise_id(),
+        enterprise_id(),
+        business_id(),
+        institution_id(),
+        person_id(),
+    )
+    for sid, kind in (
+        (eid, "ENTERPRISE"),
+        (eid2, "ENTERPRISE"),
+        (bid, "INDIVIDUAL_BUSINESS"),
+        (iid, "PUBLIC_INSTITUTION"),
+        (pid, "PERSON"),
+    ):
         register(api_server, sid, kind, f"{kind}-名")
     household(api_server, "3303020000001")
     made = [
@@ -111,12 +154,20 @@ async def test_links_of_every_kind_and_end_link(api_server: ApiServer, graph: Gr
         link(api_server, pid, iid, "ACTUAL_CONTROLLER_OF", "2022-01-01", validTo="2024-01-01"),
     ]
     assert {m["relation"] for m in made} == {
-        "LEGAL_REPRESENTATIVE_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF", "OPERATOR_OF", "MEMBER_OF", "BRANCH_OF", "ACTUAL_CONTROLLER_OF",
+        "LEGAL_REPRESENTATIVE_OF",
+        "SHAREHOLDER_OF",
+        "EXECUTIVE_OF",
+        "OPERATOR_OF",
+        "MEMBER_OF",
+        "BRANCH_OF",
+        "ACTUAL_CONTROLLER_OF",
     }
     # the same link again is the same link (safe retries), not a second one
     again = link(api_server, pid, eid, "LEGAL_REPRESENTATIVE_OF", "2020-01-01")
     assert again["id"] == made[0]["id"]
-    assert (await graph.read("MATCH ()-[r:LEGAL_REPRESENTATIVE_OF]->() RETURN count(r) AS n"))[0]["n"] == 1
+    assert (await graph.read("MATCH ()-[r:LEGAL_REPRESENTATIVE_OF]->() RETURN count(r) AS n"))[0][
+        "n"
+    ] == 1
 
     end = "mutation($id: ID!, $to: Date!) { endLink(id: $id, validTo: $to) { id validTo } }"
     body = api_server.post(end, {"id": made[0]["id"], "to": "2025-06-30"}, key="admin-key")
@@ -127,37 +178,102 @@ async def test_links_of_every_kind_and_end_link(api_server: ApiServer, graph: Gr
     assert error_code(body) == "BAD_USER_INPUT" and "validTo" in body["errors"][0]["message"]
     body = api_server.post(end, {"id": "Lnope", "to": "2025-01-01"}, key="admin-key")
     assert error_code(body) == "NOT_FOUND"
-    rows = await graph.read("MATCH ()-[r:SHAREHOLDER_OF]->() WHERE r.ratio = 0.6 RETURN r.validTo AS to")
+    rows = await graph.read(
+        "MATCH ()-[r:SHAREHOLDER_OF]->() WHERE r.ratio = 0.6 RETURN r.validTo AS to"
+    )
     assert rows == [{"to": None}]
 
 
-async def test_link_rejects_bad_input_and_writes_nothing(api_server: ApiServer, graph: Graph) -> None:
+async def test_link_rejects_bad_input_and_writes_nothing(
+    api_server: ApiServer, graph: Graph
+) -> None:
     eid, pid, pid2, bid = enterprise_id(), person_id(), person_id(), business_id()
-    for sid, kind in ((eid, "ENTERPRISE"), (pid, "PERSON"), (pid2, "PERSON"), (bid, "INDIVIDUAL_BUSINESS")):
+    for sid, kind in (
+        (eid, "ENTERPRISE"),
+        (pid, "PERSON"),
+        (pid2, "PERSON"),
+        (bid, "INDIVIDUAL_BUSINESS"),
+    ):
         register(api_server, sid, kind, "名")
     household(api_server, "3303020000002")
     missing = enterprise_id()
     cases: list[tuple[dict[str, Any], str, str]] = [
-        ({"from": pid, "to": missing, "relation": "LEGAL_REPRESENTATIVE_OF"}, "NOT_FOUND", "input.to"),
-        ({"from": person_id(), "to": eid, "relation": "LEGAL_REPRESENTATIVE_OF"}, "NOT_FOUND", "input.from"),
+        (
+            {"from": pid, "to": missing, "relation": "LEGAL_REPRESENTATIVE_OF"},
+            "NOT_FOUND",
+            "input.to",
+        ),
+        (
+            {"from": person_id(), "to": eid, "relation": "LEGAL_REPRESENTATIVE_OF"},
+            "NOT_FOUND",
+            "input.from",
+        ),
         ({"from": eid, "to": eid, "relation": "BRANCH_OF"}, "BAD_USER_INPUT", "input.to"),
-        ({"from": eid, "to": pid, "relation": "LEGAL_REPRESENTATIVE_OF"}, "BAD_USER_INPUT", "input.relation"),
-        ({"from": pid, "to": pid2, "relation": "SHAREHOLDER_OF", "ratio": 0.5}, "BAD_USER_INPUT", "input.relation"),
+        (
+            {"from": eid, "to": pid, "relation": "LEGAL_REPRESENTATIVE_OF"},
+            "BAD_USER_INPUT",
+            "input.relation",
+        ),
+        (
+            {"from": pid, "to": pid2, "relation": "SHAREHOLDER_OF", "ratio": 0.5},
+            "BAD_USER_INPUT",
+            "input.relation",
+        ),
         ({"from": pid, "to": eid, "relation": "OPERATOR_OF"}, "BAD_USER_INPUT", "input.relation"),
-        ({"from": pid, "to": eid, "relation": "SHAREHOLDER_OF", "ratio": 0}, "BAD_USER_INPUT", "input.ratio"),
-        ({"from": pid, "to": eid, "relation": "SHAREHOLDER_OF", "ratio": 1.01}, "BAD_USER_INPUT", "input.ratio"),
+        (
+            {"from": pid, "to": eid, "relation": "SHAREHOLDER_OF", "ratio": 0},
+            "BAD_USER_INPUT",
+            "input.ratio",
+        ),
+        (
+            {"from": pid, "to": eid, "relation": "SHAREHOLDER_OF", "ratio": 1.01},
+            "BAD_USER_INPUT",
+            "input.ratio",
+        ),
         ({"from": pid, "to": eid, "relation": "SHAREHOLDER_OF"}, "BAD_USER_INPUT", "input.ratio"),
-        ({"from": pid, "to": eid, "relation": "LEGAL_REPRESENTATIVE_OF", "ratio": 0.5}, "BAD_USER_INPUT", "input.ratio"),
-        ({"from": pid, "to": eid, "relation": "EXECUTIVE_OF", "role": "KING"}, "BAD_USER_INPUT", "input.role"),
+        (
+            {"from": pid, "to": eid, "relation": "LEGAL_REPRESENTATIVE_OF", "ratio": 0.5},
+            "BAD_USER_INPUT",
+            "input.ratio",
+        ),
+        (
+            {"from": pid, "to": eid, "relation": "EXECUTIVE_OF", "role": "KING"},
+            "BAD_USER_INPUT",
+            "input.role",
+        ),
         ({"from": pid, "to": eid, "relation": "EXECUTIVE_OF"}, "BAD_USER_INPUT", "input.role"),
-        ({"from": pid, "to": "3303020000002", "relation": "MEMBER_OF", "role": "HEAD", "validTo": "2019-01-01"}, "BAD_USER_INPUT", "input.validTo"),
-        ({"from": pid, "to": "3303029999999", "relation": "MEMBER_OF", "role": "HEAD"}, "NOT_FOUND", "input.to"),
-        ({"from": eid, "to": "3303020000002", "relation": "MEMBER_OF", "role": "HEAD"}, "INVALID_ID", "input.from"),
-        ({"from": "91330302MA2ABC1298", "to": eid, "relation": "BRANCH_OF"}, "INVALID_ID", "input.from"),
+        (
+            {
+                "from": pid,
+                "to": "3303020000002",
+                "relation": "MEMBER_OF",
+                "role": "HEAD",
+                "validTo": "2019-01-01",
+            },
+            "BAD_USER_INPUT",
+            "input.validTo",
+        ),
+        (
+            {"from": pid, "to": "3303029999999", "relation": "MEMBER_OF", "role": "HEAD"},
+            "NOT_FOUND",
+            "input.to",
+        ),
+        (
+            {"from": eid, "to": "3303020000002", "relation": "MEMBER_OF", "role": "HEAD"},
+            "INVALID_ID",
+            "input.from",
+        ),
+        (
+            {"from": "91330302MA2ABC1298", "to": eid, "relation": "BRANCH_OF"},
+            "INVALID_ID",
+            "input.from",
+        ),
     ]
     before = await counts(graph)
     for payload, code, field in cases:
-        body = api_server.post(LINK, {"input": {"validFrom": "2020-01-01", **payload}}, key="admin-key")
+        body = api_server.post(
+            LINK, {"input": {"validFrom": "2020-01-01", **payload}}, key="admin-key"
+        )
         assert error_code(body) == code, (payload, body)
         assert body["errors"][0]["extensions"].get("field") == field, (payload, body)
         assert field in body["errors"][0]["message"], body
