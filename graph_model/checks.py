@@ -98,7 +98,7 @@ class CheckEngine:
         for role_id, list_types in list_types_by_role(self.catalogue, area).items():
             params[f"lt_{role_id}"] = list(list_types)
             params[f"role_{role_id}"] = role_id
-            for n, chain in enumerate(self.chains[role_id]):
+            for chain in self.chains[role_id]:
                 prefix = f"c{len(branches)}_"
                 rendered = render_chain(chain, prefix, "s.decidedOn")
                 params.update(rendered.params)
@@ -110,7 +110,6 @@ class CheckEngine:
                 lines.append("WHERE " + " AND ".join(where))
                 lines.append(f"RETURN s, $role_{role_id} AS role, [{rels}] AS rels")
                 branches.append("\n".join(lines))
-                del n
         if branches:
             inner = "\nUNION ALL\n".join(branches)
             hits = (

@@ -16,7 +16,7 @@ from api.types.enums import ApplicationArea, LiftKind, SanctionStatus
 from graph_model import sanctions, sanctions_read
 from graph_model.errors import BadUserInput, NotFound
 from graph_model.identifiers import validate_any_subject_id
-from graph_model.values import aware, city_date, utc_now
+from graph_model.values import CITY_TZ, aware, city_date, utc_now
 
 if TYPE_CHECKING:
     from api.types.checks import PathStep
@@ -210,16 +210,12 @@ async def _publish(
     state = info.context.state
     if state.events.subscriber_count == 0:
         return
-    # who it reaches is worked out as of the sanction's start, or now if later, so a
-    # lift (which makes it apply no more) still tells those it reached
-    moment = max(
-        utc_now() - dt.timedelta(seconds=1),
-        dt.datetime.combine(sanction["validFrom"], dt.time(12), tzinfo=dt.UTC),
-    )
-    if sanction.get("liftedAt") is not None:
-        moment = min(moment, sanction["liftedAt"] - dt.timedelta(microseconds=1))
+    # who it reaches, as if it applied now (or from its first day): a lift or an objection
+    # still tells everyone the sanction reached, not only whom it reaches afterwards
+    first_day = dt.datetime.combine(sanction["validFrom"], dt.time(), tzinfo=CITY_TZ)
+    moment = max(utc_now(), first_day)
+    probe = dict(sanction, liftedAt=None, validTo=None)
     reach: dict[str, list[tuple[str, str]]] = {sanction["subjectId"]: []}
-    probe = dict(sanction, liftedAt=None)
     for entry in await impacted(info, probe, moment):
         reach.setdefault(entry["subject"]["id"], []).extend(
             (entry["role"], area) for area in entry["areas"]
