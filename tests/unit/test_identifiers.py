@@ -64,7 +64,9 @@ def test_every_single_character_corruption_of_uscc_fails(code: str, pos: int, ch
 
 
 @given(resident_ids, st.integers(min_value=0, max_value=17), st.sampled_from("0123456789X"))
-def test_every_single_character_corruption_of_resident_id_fails(rid: str, pos: int, char: str) -> None:
+def test_every_single_character_corruption_of_resident_id_fails(
+    rid: str, pos: int, char: str
+) -> None:
     if rid[pos] == char:
         char = RESIDENT_CHECK[(RESIDENT_CHECK.index(char) + 1) % 11]
     corrupted = rid[:pos] + char + rid[pos + 1 :]
@@ -105,7 +107,9 @@ def test_kind_must_agree_with_type_code() -> None:
 
 def test_resident_id_dates() -> None:
     with pytest.raises(InvalidId, match="not a date"):
-        validate_resident_id(make_resident_id("330302", dt.date(1990, 1, 1), 1)[:10] + "0231" + "0011")
+        validate_resident_id(
+            make_resident_id("330302", dt.date(1990, 1, 1), 1)[:10] + "0231" + "0011"
+        )
 
 
 def test_any_id_accepts_both_kinds() -> None:
