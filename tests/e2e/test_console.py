@@ -1,0 +1,259 @@
+"""The regulator's console, end to end: the real app over a real Neo4j, driven in Debian's
+headless Chromium by playwright-core (tests/e2e/console_e2e.mjs), through the public
+GraphQL API only. Screenshots go to test-artifacts/console/."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from api.console import CONTENT_SECURITY_POLICY, console_routes
+from api.settings import PROJECT_ROOT
+from graph_model.driver import Graph
+from tests.conftest import ApiServer
+from tests.integration.helpers import enterprise_id, link, register
+from tests.integration.scenario import build_shoe_world, impose
+
+CHROMIUM = Path(os.environ.get("CREDITLINK_CHROMIUM", "/usr/bin/chromium"))
+CONSOLE_DIR = PROJECT_ROOT / "console"
+BUNDLE = PROJECT_ROOT / "api" / "static" / "console" / "index.html"
+DRIVER = Path(__file__).with_name("console_e2e.mjs")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "console"
+# a cold Neo4j plans each query once (seconds for the larger ones): generous per step
+STEP_TIMEOUT_MS = 45_000
+
+
+def _missing() -> str | None:
+    """What the browser test needs and this machine lacks (None when nothing)."""
+    if shutil.which("node") is None:
+        return "node is not on PATH"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (make browser installs Debian's chromium as root)"
+    if not (CONSOLE_DIR / "node_modules" / "playwright-core").is_dir():
+        return "console/node_modules is missing: run `make console`"
+    if not BUNDLE.is_file():
+        return "the console bundle is not built: run `make console`"
+    return None
+
+
+@pytest.fixture
+def browser_ready() -> None:
+    reason = _missing()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"the console e2e test cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def world(api_server: ApiServer, empty_graph: Graph) -> dict[str, str]:
+    """The shoe world of the engine tests, a second firm the chair also leads, one sanction."""
+    w = build_shoe_world(api_server)
+    other = enterprise_id("330304")
+    register(api_server, other, "ENTERPRISE", "温州市瓯海区志强贸易有限公司", district="330304")
+    link(api_server, w.chair, other, "LEGAL_REPRESENTATIVE_OF", "2021-04-01")
+    link(api_server, w.chair, other, "SHAREHOLDER_OF", "2021-04-01", ratio=0.6)
+    sanction = impose(api_server, subjectId=w.company, decidedOn="2025-01-10")
+    return {
+        "company": w.company,
+        "legalRep": w.legal_rep,
+        "laterRep": w.later_rep,
+        "chair": w.chair,
+        "director": w.director,
+        "controller": w.controller,
+        "spouse": w.spouse,
+        "child": w.child,
+        "household": w.household,
+        "otherCompany": other,
+        "sanction": sanction["id"],
+    }
+
+
+def _drive(api: ApiServer, ids: dict[str, str], tmp_path: Path) -> dict[str, Any]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    config = {
+        "url": api.url,
+        "key": "regulator-key",
+        "weakKey": "approval-key",
+        "ids": ids,
+        "artifacts": str(ARTIFACTS),
+        "chromium": str(CHROMIUM),
+        "consoleDir": str(CONSOLE_DIR),
+        "userDataDir": str(tmp_path / "chromium-profile"),
+        "timeoutMs": STEP_TIMEOUT_MS,
+    }
+    proc = subprocess.run(
+        ["node", str(DRIVER), json.dumps(config)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    try:
+        observed: dict[str, Any] = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(
+            f"the browser driver printed no result (exit {proc.returncode}):\n{proc.stderr}"
+        )
+    (ARTIFACTS / "observed.json").write_text(
+        json.dumps(observed, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    assert observed["failed"] is None, f"{observed['failed']}\nsee {ARTIFACTS}"
+    return observed
+
+
+def _edge(source: str, relation: str, target: str) -> str:
+    """The prefix of the graph's edge id for a stored link (the start date follows)."""
+    return f"{source}|{relation}|{target}|"
+
+
+def test_console_end_to_end(
+    browser_ready: None, api_server: ApiServer, world: dict[str, str], tmp_path: Path
+) -> None:
+    observed = _drive(api_server, world, tmp_path)
+    steps = observed["steps"]
+
+    # served by the app, locked to its own origin; nothing fetched from anywhere else
+    assert steps["load"]["status"] == 200
+    assert steps["load"]["csp"] == CONTENT_SECURITY_POLICY
+    assert observed["foreignRequests"] == []
+    assert observed["pageErrors"] == []
+    assert observed["consoleErrors"] == []
+    assert observed["cspViolations"] == []
+    assert "REGULATOR" in steps["key"]["weak"]  # an approval system's key is told it is not enough
+    assert steps["key"]["stored"] == "regulator-key"  # sessionStorage, for this tab only
+    assert steps["key"]["listTypes"] > 10
+
+    # search by name → the company's file and graph, with its legal representative now
+    assert world["company"] in steps["search:瓯江鞋业"]
+    company = steps["company"]
+    assert company["fileName"] == "温州市鹿城区瓯江鞋业有限公司"
+    assert company["sanctions"] == [{"id": world["sanction"], "status": "ACTIVE"}]
+    nodes = {n["id"]: n for n in company["graph"]["nodes"]}
+    assert nodes[world["company"]]["listKind"] == "BLACK"
+    assert {world["laterRep"], world["chair"], world["director"], world["controller"]} <= set(nodes)
+    edges = [e["id"] for e in company["graph"]["edges"]]
+    lr = _edge(world["laterRep"], "LEGAL_REPRESENTATIVE_OF", world["company"])
+    assert any(e.startswith(lr) for e in edges), edges
+    assert company["dataset"]["focus"] == world["company"]
+    assert company["grade"] in {"C", "D"}  # a unit on a black list is graded C at best
+    assert company["evaluation"] == ["rating", "risk", "owners"]
+
+    # a click on the chair expands it: the other firm it leads appears, linked to it
+    expand = steps["expand"]
+    assert expand["card"] == world["chair"]
+    expanded = {n["id"] for n in expand["graph"]["nodes"]}
+    assert world["otherCompany"] in expanded
+    assert any(
+        e["id"].startswith(_edge(world["chair"], "LEGAL_REPRESENTATIVE_OF", world["otherCompany"]))
+        for e in expand["graph"]["edges"]
+    )
+
+    # search by code → the child; the check restricts through the household and the
+    # legal representative on the decision date, and that path is drawn and highlighted
+    assert steps[f"search:{world['child']}"] == [world["child"]]
+    check = steps["check"]
+    assert check["subject"] == world["child"]
+    assert check["band"] is not None and check["grade"] is None  # a person: integrity score
+    assert check["evaluation"] == ["integrity", "risk"]
+    assert check["decision"] == "RESTRICTED"
+    assert "限制" in check["decisionText"]
+    school = [m for m in check["measures"] if m["id"] == "DJD-CHILD-PRIVATE-SCHOOL"]
+    assert school and school[0]["role"] == "HOUSEHOLD_CHILD"
+    assert "DJD-CHILD-PRIVATE-SCHOOL" in check["measureItems"]
+    assert any(school[0]["legalBasis"] in text for text in check["legalText"])
+    path = school[0]["path"]
+    expected_nodes = {world["child"], world["household"], world["legalRep"], world["company"]}
+    assert {s["from"] for s in path} | {s["to"] for s in path} == expected_nodes
+    graph = check["graph"]
+    assert set(graph["highlightedNodes"]) == expected_nodes
+    # the company and the former legal representative were not in the child's depth-1
+    # neighbourhood: the path brought them onto the graph
+    assert expected_nodes <= {n["id"] for n in graph["nodes"]}
+    highlighted = set(graph["highlightedEdges"])
+    assert highlighted == {f"{s['from']}|{s['relation']}|{s['to']}|{s['validFrom']}" for s in path}
+    assert len(highlighted) == 3
+    assert check["dataset"]["highlightedEdges"].split() == graph["highlightedEdges"]
+
+    # double-click the company → its file; the sanction's impact by role and area
+    impact = steps["impact"]
+    assert impact["subject"] == world["company"]
+    reached = {(r["id"], r["role"]) for r in impact["rows"]}
+    assert (world["legalRep"], "LEGAL_REPRESENTATIVE") in reached
+    assert (world["chair"], "PRINCIPAL_RESPONSIBLE_PERSON") in reached
+    assert (world["controller"], "ACTUAL_CONTROLLER") in reached
+    assert (world["child"], "HOUSEHOLD_CHILD") in reached
+    assert any(a.startswith("便民服务") for a in impact["areas"])
+
+    # what if the company were put on the SAMR list: someone is reached, drawn on the graph
+    assert steps["preview"]["rows"]
+    assert world["company"] in steps["previewGraph"]["graph"]["highlightedNodes"]
+
+    assert sorted(p.name for p in ARTIFACTS.glob("*.png")) == [
+        "01-company-graph.png",
+        "02-expanded.png",
+        "03-check-path.png",
+        "04-impact.png",
+        "05-preview.png",
+    ]
+
+
+# ---- serving the bundle (no database, no browser) ---------------------------------------
+
+
+def _client(bundle: Path) -> httpx.AsyncClient:
+    app = Starlette(routes=console_routes(bundle))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console")
+
+
+async def test_console_without_a_bundle_says_how_to_build_it(tmp_path: Path) -> None:
+    async with _client(tmp_path / "nothing") as client:
+        for url in ("/console", "/console/"):
+            response = await client.get(url)
+            assert response.status_code == 503
+            assert "make console" in response.text
+            assert response.headers["content-type"].startswith("text/html")
+        assert (await client.get("/console/assets/index.js")).status_code == 404
+
+
+async def test_console_serves_the_page_and_its_assets(tmp_path: Path) -> None:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html><title>console</title>", "utf-8")
+    (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)", "utf-8")
+    (tmp_path / "secret.txt").write_text("not an asset", "utf-8")
+    async with _client(tmp_path) as client:
+        page = await client.get("/console")
+        assert page.status_code == 200
+        assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert page.headers["cache-control"] == "no-cache"
+        assert (await client.get("/console/")).text == page.text
+        asset = await client.get("/console/assets/index-abc123.js")
+        assert asset.status_code == 200
+        assert "immutable" in asset.headers["cache-control"]
+        assert "javascript" in asset.headers["content-type"]
+        (tmp_path / "assets" / "index-abc123.js.gz").write_bytes(gzip.compress(b"console.log(1)"))
+        packed = await client.get(
+            "/console/assets/index-abc123.js", headers={"Accept-Encoding": "gzip"}
+        )
+        assert packed.headers["content-encoding"] == "gzip"
+        assert "javascript" in packed.headers["content-type"]
+        assert packed.text == "console.log(1)"  # httpx decodes it
+        plain = await client.get(
+            "/console/assets/index-abc123.js", headers={"Accept-Encoding": "identity"}
+        )
+        assert "content-encoding" not in plain.headers
+        assert plain.text == "console.log(1)"
+        for bad in ("/console/assets/..%2Fsecret.txt", "/console/assets/missing.js"):
+            assert (await client.get(bad)).status_code == 404
