@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
@@ -18,9 +20,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import KeyRing, load_keys, write_demo_keys
+from api.console import console_routes
 from api.context import AppState, Context
 from api.events import EventBroker
-from api.http import graphql_endpoint, json_response
+from api.http import RequestIdMiddleware, graphql_endpoint, json_response
+from api.limits import LimitedTransportWSHandler
+from api.logging_setup import current_request_id
 from api.metrics import Metrics
 from api.schema import build_schema
 from api.settings import Settings
@@ -31,6 +36,7 @@ from graph_model.checks import CheckEngine
 from graph_model.driver import Graph, create_driver
 from graph_model.errors import CreditLinkError, Unauthenticated
 from graph_model.impact import ImpactEngine
+from graph_model.values import utc_now
 from rules.loader import load_catalogue
 
 log = logging.getLogger("creditlink.app")
@@ -47,6 +53,8 @@ def load_keyring(settings: Settings, departments: set[str]) -> KeyRing:
 class SubscriptionApp(GraphQL[Context, None]):
     """Strawberry's ASGI app, used for WebSocket subscriptions only."""
 
+    graphql_transport_ws_handler_class = LimitedTransportWSHandler
+
     def __init__(self, state_getter: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._state_getter = state_getter
@@ -55,7 +63,7 @@ class SubscriptionApp(GraphQL[Context, None]):
         state: AppState = self._state_getter()
         header = request.headers.get("authorization") if hasattr(request, "headers") else None
         principal = state.keys.authenticate(header)
-        return Context(state=state, principal=principal, request_id="ws")
+        return Context(state=state, principal=principal, request_id=current_request_id() or "ws")
 
     async def on_ws_connect(self, context: Context) -> None:
         # browsers cannot set headers on a WebSocket: the key may come in connection_init
@@ -75,12 +83,22 @@ async def _prepare_database(state: AppState) -> None:
         try:
             await migrations.apply_migrations(state.graph)
             await sync_departments(state.graph, state.catalogue)
+            await _warm_up(state)
             state.ready_reason = None
             return
         except CreditLinkError as exc:
             state.ready_reason = f"neo4j: {exc.message}"
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+async def _warm_up(state: AppState) -> None:
+    """Plan the check query of every area once, so the first real check does not pay for it."""
+    started = time.perf_counter()
+    now = utc_now()
+    for area in state.catalogue.areas:
+        await state.checks.check_many(state.graph, [], area, now)
+    log.info("query plans warmed", extra={"seconds": round(time.perf_counter() - started, 3)})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -106,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             impact=ImpactEngine(catalogue),
             recorder=CheckRecorder(graph),
         )
+        state.recorder.enabled = settings.record_checks
         state.recorder.start()
         holder["state"] = state
         app.state.creditlink = state
@@ -166,5 +185,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", websocket_endpoint),
+        *console_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
