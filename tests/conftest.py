@@ -144,7 +144,7 @@ def api_server(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[ApiServer
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
