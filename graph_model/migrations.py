@@ -81,6 +81,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
         ),
     ),
+    Migration(
+        4,
+        "substring search on names, the published lists' order, supervision candidates",
+        (
+            f"CREATE TEXT INDEX subject_name_text IF NOT EXISTS FOR (n:{Label.SUBJECT.value}) "
+            "ON (n.name)",
+            _node_index(Label.SANCTION, "kind", "decidedOn"),
+            _node_index(Label.SUBJECT, "district", "industry"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

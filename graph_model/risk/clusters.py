@@ -1,0 +1,175 @@
+"""riskClusters: communities of sanctioned and risk-adjacent subjects in one district.
+
+One query projects the subgraph: the district's subjects with a black- or watch-list
+entry applying on the day (the seeds), every subject one registered link away from a
+seed (links valid on the day; a seed that is a super-node is not expanded), and every
+subject sharing a phone, an address or a household with a seed. networkx then finds
+Louvain communities with a fixed seed, so the same data yields the same clusters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from graph_model.driver import Graph
+from graph_model.labels import Label, Rel, SystemRel
+from graph_model.risk.common import (
+    PUNITIVE_KINDS,
+    applies,
+    applying_sanctions,
+    rel_types,
+    subject_map,
+    valid,
+)
+from graph_model.risk.config import CONFIG, RiskConfig
+from graph_model.risk.suspected import SuspicionBasis, sharing_subquery
+from graph_model.values import city_date, native
+
+# Households bind through SHARED_HOUSEHOLD (person to person), not MEMBER_OF.
+BINDING_RELATIONS: tuple[Rel, ...] = tuple(r for r in Rel if r is not Rel.MEMBER_OF)
+_TYPES = rel_types(BINDING_RELATIONS)
+
+# How tightly each kind of bond holds a community together (Louvain edge weights).
+BOND_WEIGHTS: dict[str, float] = {
+    Rel.LEGAL_REPRESENTATIVE_OF.value: 3.0,
+    Rel.ACTUAL_CONTROLLER_OF.value: 3.0,
+    Rel.OPERATOR_OF.value: 3.0,
+    Rel.SHAREHOLDER_OF.value: 2.0,
+    Rel.EXECUTIVE_OF.value: 2.0,
+    Rel.BRANCH_OF.value: 2.0,
+    SuspicionBasis.SHARED_HOUSEHOLD.value: 1.5,
+    SuspicionBasis.SHARED_PHONE.value: 1.0,
+    SuspicionBasis.SHARED_ADDRESS.value: 0.5,
+}
+
+SUSPICION_VALUES = frozenset(b.value for b in SuspicionBasis)
+
+PROJECTION = (
+    f"MATCH (x:{Label.SANCTION.value})-[:{SystemRel.AGAINST.value}]->(s:{Label.SUBJECT.value})\n"
+    f"WHERE x.kind IN $punitiveKinds AND {applies('x')} AND s.district = $district\n"
+    "WITH DISTINCT s\n"
+    "CALL (s) {\n"
+    f"  WITH s WHERE COUNT {{ (s)-[:{_TYPES}]-() }} <= $cap\n"
+    f"  MATCH (s)-[r:{_TYPES}]-(o:{Label.SUBJECT.value})\n"
+    f"  WHERE {valid('r')}\n"
+    "  RETURN o, type(r) AS basis, r.id AS ref, startNode(r).id AS src, endNode(r).id AS dst\n"
+    "  UNION ALL\n"
+    "  CALL (s) {\n" + sharing_subquery("s") + "  }\n"
+    "  RETURN o, basis, householdId AS ref, s.id AS src, o.id AS dst\n"
+    "}\n"
+    "WITH collect({a: src, b: dst, basis: basis, ref: ref}) AS bonds,"
+    " collect(DISTINCT s) + collect(DISTINCT o) AS touched\n"
+    "CALL (touched) {\n"
+    "  UNWIND touched AS m\n"
+    "  WITH DISTINCT m\n"
+    "  RETURN collect({subject: " + subject_map("m") + ","
+    " sanctions: " + applying_sanctions("m", punitive_only=True) + "}) AS members\n"
+    "}\n"
+    "RETURN bonds, members"
+)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: str
+    members: list[dict[str, Any]]  # {subject, sanctions}, sanctioned first, then by id
+    sanctions: list[dict[str, Any]]
+    bonds: list[dict[str, Any]]  # {a, b, basis, ref} inside the cluster
+    bond_counts: dict[str, int]
+    why: str
+
+
+def communities(
+    members: list[dict[str, Any]], bonds: list[dict[str, Any]], *, seed: int
+) -> list[set[str]]:
+    g = nx.Graph()
+    g.add_nodes_from(sorted(m["subject"]["id"] for m in members))
+    for bond in sorted(bonds, key=lambda b: (b["a"], b["b"], b["basis"], b["ref"] or "")):
+        a, b = sorted((bond["a"], bond["b"]))
+        weight = BOND_WEIGHTS[bond["basis"]]
+        if g.has_edge(a, b):
+            g[a][b]["weight"] += weight
+        else:
+            g.add_edge(a, b, weight=weight)
+    found: list[set[str]] = nx.community.louvain_communities(g, weight="weight", seed=seed)
+    return found
+
+
+def _why(counts: Counter[str], size: int, sanctioned: int) -> str:
+    parts = [f"{n} {basis}" for basis, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))]
+    return (
+        f"{size} subjects around {sanctioned} sanctioned one{'s' if sanctioned != 1 else ''}, "
+        f"bound by {', '.join(parts) if parts else 'no direct bond'}"
+    )
+
+
+def build_clusters(
+    members: list[dict[str, Any]], bonds: list[dict[str, Any]], *, min_size: int, seed: int
+) -> list[Cluster]:
+    by_id = {m["subject"]["id"]: m for m in members}
+    # a bond found from both of its ends is one bond; registered links keep their direction
+    unique: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for bond in bonds:
+        low, high = sorted((bond["a"], bond["b"]))
+        if low == high:
+            continue
+        if bond["basis"] in SUSPICION_VALUES:  # undirected: one spelling
+            bond = {**bond, "a": low, "b": high}
+        unique.setdefault((low, high, bond["basis"], bond["ref"] or ""), bond)
+    clean = [unique[key] for key in sorted(unique)]
+    clusters = []
+    for community in communities(members, clean, seed=seed):
+        if len(community) < min_size:
+            continue
+        inside = sorted(
+            (by_id[i] for i in community),
+            key=lambda m: (not m["sanctions"], m["subject"]["id"]),
+        )
+        sanctions = sorted(
+            (s for m in inside for s in m["sanctions"]), key=lambda s: (s["subjectId"], s["id"])
+        )
+        held = [b for b in clean if b["a"] in community and b["b"] in community]
+        counts = Counter(b["basis"] for b in held)
+        sanctioned = sum(1 for m in inside if m["sanctions"])
+        digest = hashlib.sha256("|".join(sorted(community)).encode()).hexdigest()[:16]
+        clusters.append(
+            Cluster(
+                id=f"K{digest}",
+                members=inside,
+                sanctions=sanctions,
+                bonds=held,
+                bond_counts=dict(sorted(counts.items())),
+                why=_why(counts, len(community), sanctioned),
+            )
+        )
+    clusters.sort(
+        key=lambda c: (-sum(1 for m in c.members if m["sanctions"]), -len(c.members), c.id)
+    )
+    return clusters
+
+
+async def risk_clusters(
+    graph: Graph,
+    district: str,
+    at: dt.datetime,
+    *,
+    min_size: int,
+    config: RiskConfig = CONFIG,
+) -> list[Cluster]:
+    params = {
+        "district": district,
+        "at": at,
+        "day": city_date(at),
+        "cap": config.degree_cap,
+        "suspectLimit": config.suspect_limit,
+        "punitiveKinds": list(PUNITIVE_KINDS),
+    }
+    rows = await graph.read(PROJECTION, params, name="riskClusters")
+    row = native(rows[0]) if rows else {"bonds": [], "members": []}
+    return build_clusters(row["members"], row["bonds"], min_size=min_size, seed=config.cluster_seed)

@@ -1,0 +1,183 @@
+"""ultimateBeneficialOwners: the upward SHAREHOLDER_OF walk and the owners it finds.
+
+One query finds every holder with a chain of links valid on the asked day up to
+`ownership_hops` long (Neo4j walks it breadth-first, visiting each holder once, so
+cycles stop by themselves), then reads every valid holding into those holders. Python
+then solves the total holdings (`graph_model.risk.equity`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graph_model.driver import Graph
+from graph_model.errors import BadUserInput, Conflict, NotFound
+from graph_model.identifiers import SubjectKind
+from graph_model.labels import Label, Rel
+from graph_model.risk.common import link_map, subject_map, valid
+from graph_model.risk.config import CONFIG, RiskConfig
+from graph_model.risk.equity import (
+    InconsistentOwnership,
+    OwnershipGraph,
+    count_chains,
+    total_holdings,
+)
+from graph_model.values import city_date, native
+
+# Kinds that are ultimate owners whatever else they hold.
+ULTIMATE_KINDS = frozenset({SubjectKind.PERSON.value, SubjectKind.PUBLIC_INSTITUTION.value})
+
+
+@lru_cache(maxsize=8)
+def upward_query(hops: int, with_controls: bool) -> str:
+    """Everyone with a chain of valid SHAREHOLDER_OF links up to `hops` long to $id (a
+    breadth-first reachability walk: each holder is visited once, cycles included), then
+    every valid holding into those holders (and, for controllers, declared controls)."""
+    controls = "[] AS controls"
+    if with_controls:
+        controls = "controls"
+    head = (
+        f"MATCH (t:{Label.SUBJECT.value} {{id: $id}})\n"
+        f"OPTIONAL MATCH (t)<-[rs:{Rel.SHAREHOLDER_OF.value}*1..{int(hops)}]-(o)\n"
+        f"WHERE all(r IN rs WHERE {valid('r')})\n"
+        "WITH DISTINCT t, o\n"
+        "WITH t, [x IN collect(o) WHERE x <> t] AS found\n"
+        "WITH t, [t] + found[..$budget] AS seen, size(found) > $budget AS cut\n"
+        "CALL (seen) {\n"
+        "  UNWIND seen AS a\n"
+        f"  MATCH (a)<-[r:{Rel.SHAREHOLDER_OF.value}]-(o)\n"
+        f"  WHERE {valid('r')}\n"
+        f"  RETURN collect({link_map('r')}) AS edges\n"
+        "}\n"
+    )
+    if with_controls:
+        head += (
+            "CALL (seen) {\n"
+            "  UNWIND seen AS a\n"
+            f"  MATCH (a)<-[r:{Rel.ACTUAL_CONTROLLER_OF.value}]-(p)\n"
+            f"  WHERE {valid('r')}\n"
+            f"  RETURN collect({{link: {link_map('r')},"
+            f" controller: {subject_map('p')}}}) AS controls\n"
+            "}\n"
+        )
+    return head + (
+        f"RETURN t.kind AS kind, [n IN seen | {subject_map('n')}] AS nodes, edges, {controls}, cut"
+    )
+
+
+@dataclass(frozen=True)
+class Holdings:
+    target: str
+    kind: str
+    nodes: dict[str, dict[str, Any]]  # id -> subject row
+    links: list[dict[str, Any]]  # SHAREHOLDER_OF links valid at the time
+    controls: list[dict[str, Any]]  # declared ACTUAL_CONTROLLER_OF {link, controller}
+    unexpanded: set[str]
+    truncated: bool
+
+    @property
+    def graph(self) -> OwnershipGraph[str]:
+        return OwnershipGraph.of((e["from"], e["to"], e["ratio"] or 0.0) for e in self.links)
+
+    def has_holders(self, subject_id: str) -> bool:
+        return any(e["to"] == subject_id for e in self.links)
+
+
+async def holdings_above(
+    graph: Graph,
+    target: str,
+    at: dt.datetime,
+    *,
+    field: str,
+    allowed: frozenset[str],
+    with_controls: bool = False,
+    config: RiskConfig = CONFIG,
+    name: str = "ultimateBeneficialOwners",
+) -> Holdings:
+    params = {"id": target, "at": at, "day": city_date(at), "budget": config.ownership_budget}
+    rows = await graph.read(upward_query(config.ownership_hops, with_controls), params, name=name)
+    if not rows:
+        raise NotFound(f"{field}: no subject {target}", field=field)
+    row = native(rows[0])
+    kind = row["kind"]
+    if kind not in allowed:
+        what = "a person" if kind == SubjectKind.PERSON.value else f"a {kind}"
+        raise BadUserInput(
+            f"{field}: {target} is {what}, not {' or '.join(sorted(allowed))}", field=field
+        )
+    nodes = {n["id"]: n for n in row["nodes"]}
+    # holders beyond the hop limit or the budget: their holdings are left out, and the
+    # units they hold are marked as not fully walked
+    beyond = {e["to"] for e in row["edges"] if e["from"] not in nodes}
+    return Holdings(
+        target=target,
+        kind=kind,
+        nodes=nodes,
+        links=[e for e in row["edges"] if e["from"] in nodes],
+        controls=row["controls"],
+        unexpanded=beyond,
+        truncated=bool(row["cut"]) or bool(beyond),
+    )
+
+
+@dataclass(frozen=True)
+class Owner:
+    subject: dict[str, Any]
+    share: float
+    paths: int
+
+
+def solve(holdings: Holdings, field: str) -> dict[str, float]:
+    try:
+        return total_holdings(holdings.graph, holdings.target)
+    except InconsistentOwnership as exc:
+        raise Conflict(
+            f"{field}: the shareholdings above {holdings.target} cannot be resolved: {exc}",
+            field=field,
+        ) from None
+
+
+def ultimate_owners(
+    holdings: Holdings, threshold: float, *, field: str, config: RiskConfig = CONFIG
+) -> list[Owner]:
+    """Natural persons, public institutions and units without shareholders of their own
+    whose total share is at least `threshold`, largest first (ties by id)."""
+    shares = solve(holdings, field)
+    chains = count_chains(holdings.graph, holdings.target, cap=config.path_count_cap)
+    owners = []
+    for subject_id, share in shares.items():
+        if subject_id == holdings.target:
+            continue
+        node = holdings.nodes.get(subject_id)
+        if node is None:
+            continue
+        ultimate = node["kind"] in ULTIMATE_KINDS or (
+            not holdings.has_holders(subject_id) and subject_id not in holdings.unexpanded
+        )
+        if ultimate and share >= threshold - 1e-12:
+            owners.append(Owner(node, share, chains.get(subject_id, 0)))
+    owners.sort(key=lambda o: (-o.share, o.subject["id"]))
+    return owners
+
+
+async def beneficial_owners(
+    graph: Graph,
+    enterprise_id: str,
+    threshold: float,
+    at: dt.datetime,
+    *,
+    config: RiskConfig = CONFIG,
+) -> list[Owner]:
+    field = "enterpriseId"
+    holdings = await holdings_above(
+        graph,
+        enterprise_id,
+        at,
+        field=field,
+        allowed=frozenset({SubjectKind.ENTERPRISE.value}),
+        config=config,
+    )
+    return ultimate_owners(holdings, threshold, field=field, config=config)
