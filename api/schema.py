@@ -15,12 +15,26 @@ from api.limits import limits_rule
 from api.settings import Settings
 from api.types.catalogue import CatalogueQuery
 from api.types.checks import CheckMutation, CheckQuery
+from api.types.evaluation import EvaluationMutation, EvaluationQuery
 from api.types.events import EventSubscription
+from api.types.risk import RiskQuery
 from api.types.sanctions import SanctionMutation, SanctionQuery
 from api.types.subjects import SUBJECT_TYPES, RegistryMutation, RegistryQuery
 
-QUERY_ROOTS: tuple[type, ...] = (CatalogueQuery, RegistryQuery, CheckQuery, SanctionQuery)
-MUTATION_ROOTS: tuple[type, ...] = (RegistryMutation, SanctionMutation, CheckMutation)
+QUERY_ROOTS: tuple[type, ...] = (
+    CatalogueQuery,
+    RegistryQuery,
+    CheckQuery,
+    SanctionQuery,
+    EvaluationQuery,
+    RiskQuery,
+)
+MUTATION_ROOTS: tuple[type, ...] = (
+    RegistryMutation,
+    SanctionMutation,
+    CheckMutation,
+    EvaluationMutation,
+)
 SUBSCRIPTION_ROOTS: tuple[type, ...] = (EventSubscription,)
 
 
