@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-
 from hypothesis import settings as hypothesis_settings
 
 from api.settings import PROJECT_ROOT, Settings
