@@ -1,0 +1,82 @@
+"""`creditlink import`: subjects, households, links and sanctions from CSV files.
+
+Every row is validated with the API's rules; a run with any bad row writes nothing and
+prints every problem as `file:line: field: reason` (exit status 1). The format is in
+bench/README.md ("CSV import format").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from api.settings import Settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for name in ("subjects", "households", "links", "sanctions"):
+        parser.add_argument(f"--{name}", type=Path, default=None, metavar="FILE")
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--check", action="store_true", help="validate only, write nothing")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from graph_model import csv_import
+    from graph_model.driver import create_driver
+    from rules.loader import load_catalogue
+
+    files = csv_import.ImportFiles(args.subjects, args.households, args.links, args.sanctions)
+    for _, path in files.items():
+        if not path.is_file():
+            print(f"creditlink import: no file {path}", file=sys.stderr)
+            return 2
+    catalogue = load_catalogue()
+    driver = create_driver(settings.bolt_uri, settings.neo4j_user, settings.neo4j_password)
+    try:
+        started = time.perf_counter()
+        resolver = csv_import.database_resolver(driver, settings.neo4j_database)
+        report, _ = await csv_import.validate(files, catalogue, resolver=resolver)
+        if not report.ok:
+            print(report.format(), file=sys.stderr)
+            return 1
+        rows = ", ".join(f"{k} {v:,}" for k, v in report.rows.items())
+        print(f"valid: {rows}", file=sys.stderr)
+        if args.check:
+            return 0
+        written = await csv_import.load(
+            driver,
+            settings.neo4j_database,
+            files,
+            catalogue,
+            report,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+        )
+        elapsed = time.perf_counter() - started
+        total = sum(written.values())
+        rate = total / max(elapsed, 1e-9)
+        print(
+            f"imported {total:,} rows in {elapsed:.1f}s ({rate:,.0f} rows/s): "
+            + ", ".join(f"{k} {v:,}" for k, v in written.items())
+        )
+        return 0
+    finally:
+        await driver.close()
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    if not any(getattr(args, n) for n in ("subjects", "households", "links", "sanctions")):
+        print(
+            "creditlink import: name at least one of --subjects --households --links --sanctions",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.embedded:
+        from api.cli import cmd_neo4j_start
+
+        cmd_neo4j_start(settings)
+    return asyncio.run(_run(settings, args))

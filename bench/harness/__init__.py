@@ -1,0 +1,1 @@
+"""`creditlink bench`: the Wenzhou scale-and-speed benchmark (see bench/README.md)."""

@@ -1,0 +1,3 @@
+from bench.harness.run import main
+
+raise SystemExit(main())

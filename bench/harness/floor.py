@@ -1,0 +1,119 @@
+"""The floor: the check's own Cypher through the driver, next to the check over HTTP.
+
+    python -m bench.harness.floor SPEC.json [--no-rust]   -> one JSON object on stdout
+
+For every sampled id, one request at a time: the exact query and fixed params
+`CheckEngine.query_for(area)` returns (with `ids`, `at`, `day` as `check_many` sets
+them) in a read transaction of the async driver, records materialised with `.data()`
+as `Graph.read` does; then `jointSanctionCheck` for the same id over HTTP (keep-alive)
+against each URL of SPEC["urls"] in turn. Interleaving per id keeps every variant under
+the same load from the rest of the (shared) machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+
+async def run(spec: dict[str, Any]) -> dict[str, Any]:
+    from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
+
+    from bench.harness.httpclient import Connection, graphql_request, host_port, ok
+    from bench.harness.norust import rust_active
+    from bench.harness.queries import CHECK_GQL
+    from graph_model.checks import CheckEngine
+    from graph_model.values import city_date, utc_now
+    from rules.loader import load_catalogue
+
+    engine = CheckEngine(load_catalogue())
+    area = spec["area"]
+    query, fixed = engine.query_for(area)
+    ids: list[str] = spec["ids"]
+    rounds = int(spec.get("rounds", 3))
+    urls: dict[str, str] = spec.get("urls", {})
+    driver = AsyncGraphDatabase.driver(spec["uri"], auth=None, notifications_min_severity="OFF")
+    conns = {name: Connection(*host_port(url)) for name, url in urls.items()}
+    raws = {
+        name: {
+            i: graphql_request(url, CHECK_GQL, {"id": i, "area": area}, spec.get("key"))
+            for i in ids
+        }
+        for name, url in urls.items()
+    }
+
+    async def work(tx: AsyncManagedTransaction, params: dict[str, Any]) -> list[dict[str, Any]]:
+        result = await tx.run(query, params)
+        return [record.data() async for record in result]
+
+    driver_ms: list[float] = []
+    autocommit_ms: list[float] = []
+    http_ms: dict[str, list[float]] = {name: [] for name in urls}
+    per_id: dict[str, list[list[float]]] = {i: [] for i in ids}  # [driver, *http in url order]
+    errors = 0
+    first_error = ""
+    try:
+        for r in range(rounds + 1):  # round 0 warms caches and plans, not recorded
+            for sid in ids:
+                at = utc_now()
+                params = {**fixed, "ids": [sid], "at": at, "day": city_date(at)}
+                t0 = time.perf_counter()
+                async with driver.session(database=spec.get("database", "neo4j")) as session:
+                    await session.execute_read(work, params)
+                timings = [(time.perf_counter() - t0) * 1000]
+                # the same query as an auto-commit transaction: RUN+PULL, no BEGIN/COMMIT
+                t0 = time.perf_counter()
+                async with driver.session(database=spec.get("database", "neo4j")) as session:
+                    result = await session.run(query, params)
+                    [record.data() async for record in result]
+                autocommit = (time.perf_counter() - t0) * 1000
+                for name, conn in conns.items():
+                    t0 = time.perf_counter()
+                    status, body = await conn.request(raws[name][sid])
+                    timings.append((time.perf_counter() - t0) * 1000)
+                    if not ok(status, body):
+                        errors += 1
+                        first_error = first_error or body[:500].decode(errors="replace")
+                if r:
+                    driver_ms.append(timings[0])
+                    autocommit_ms.append(autocommit)
+                    for name, t in zip(conns, timings[1:], strict=True):
+                        http_ms[name].append(t)
+                    per_id[sid].append(timings)
+    finally:
+        for conn in conns.values():
+            await conn.close()
+        await driver.close()
+    return {
+        "rust_ext": rust_active(),
+        "driver_ms": driver_ms,
+        "driver_autocommit_ms": autocommit_ms,
+        "http_ms": http_ms,
+        "http_errors": errors,
+        "first_error": first_error,
+        "per_id": per_id,
+    }
+
+
+def main() -> int:
+    if "--no-rust" in sys.argv[2:]:
+        from bench.harness import norust
+
+        norust.install()
+    with open(sys.argv[1], encoding="utf-8") as f:
+        spec = json.load(f)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover
+        pass
+    print(json.dumps(asyncio.run(run(spec))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
