@@ -136,6 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     rules_sub = rules.add_subparsers(dest="rules_command", required=True)
     check = rules_sub.add_parser("check", help="validate a catalogue directory")
     check.add_argument("directory", nargs="?", default=None)
+    sub.add_parser("bench", help="the scale-and-speed benchmark (bench/README.md)", add_help=False)
+    from api.import_cli import add_arguments, cmd_import
+
+    add_arguments(sub.add_parser("import", help="import subjects, links, sanctions from CSV"))
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from api.bench_cli import main_bench
+
+        return main_bench(argv[1:])
     args = parser.parse_args(argv)
 
     if args.command == "rules":
@@ -145,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export-schema":
         return cmd_export_schema(args.check)
     settings = _settings()
+    if args.command == "import":
+        return cmd_import(settings, args)
     commands = {
         "serve": cmd_serve,
         "neo4j-start": cmd_neo4j_start,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from graphql import GraphQLError
 
@@ -10,7 +11,8 @@ from graph_model.errors import CreditLinkError, ErrorCode
 
 log = logging.getLogger("creditlink.errors")
 
-TOO_MANY_TOKENS = "Document contains more than"
+# graphql-core's parser says "Syntax Error: Document contains more than N tokens. …"
+TOO_MANY_TOKENS = re.compile(r"Document contains more than \d+ tokens")
 
 
 def classify(error: GraphQLError) -> tuple[ErrorCode, str]:
@@ -23,9 +25,16 @@ def classify(error: GraphQLError) -> tuple[ErrorCode, str]:
         preset = (error.extensions or {}).get("code")
         if isinstance(preset, str) and preset in ErrorCode.__members__:
             return ErrorCode(preset), error.message
-        if error.message.startswith(TOO_MANY_TOKENS):
+        if TOO_MANY_TOKENS.search(error.message):
             return ErrorCode.QUERY_TOO_COMPLEX, "the query has too many tokens"
         # syntax, validation and variable coercion: all the caller's to fix
+        return ErrorCode.BAD_USER_INPUT, error.message
+    if error.path is None and (
+        isinstance(original, GraphQLError) or error.message.startswith("Variable '$")
+    ):
+        # variable coercion (a Date that is no date, an enum value that does not exist, a
+        # missing required variable): graphql-core wraps the scalar's or enum's own error,
+        # raised before any resolver runs, so it is the caller's input, not our fault
         return ErrorCode.BAD_USER_INPUT, error.message
     log.error("unexpected error in %s", ".".join(map(str, error.path or [])), exc_info=original)
     return ErrorCode.INTERNAL_SERVER_ERROR, "internal error"

@@ -71,6 +71,7 @@ class Settings:
     max_body_bytes: int = 2_000_000
     max_subscriptions_per_connection: int = 20
     log_level: str = "INFO"
+    record_checks: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -115,4 +116,5 @@ class Settings:
             log_level=_choice(
                 env, "CREDITLINK_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}
             ),
+            record_checks=_bool(env, "CREDITLINK_RECORD_CHECKS", True),
         )
