@@ -83,15 +83,14 @@ async def _prepare_database(state: AppState) -> None:
         try:
             await migrations.apply_migrations(state.graph)
             await sync_departments(state.graph, state.catalogue)
+            # ready means fast: the first real checks must not pay for query planning
+            await _warm_up(state)
             state.ready_reason = None
-            break
+            return
         except CreditLinkError as exc:
             state.ready_reason = f"neo4j: {exc.message}"
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
-    # after readiness: a slow planner must not hold the API back, only its first checks
-    with contextlib.suppress(CreditLinkError):
-        await _warm_up(state)
 
 
 async def _warm_up(state: AppState) -> None:

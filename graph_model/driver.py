@@ -7,6 +7,7 @@ Driver exceptions never leave this module as such: unreachable servers become
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -68,6 +69,7 @@ class Graph:
         self, mode: str, query: str, params: dict[str, Any], name: str
     ) -> list[dict[str, Any]]:
         started = time.perf_counter()
+        params = {k: _fixed_offset(v) for k, v in params.items()}
 
         async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
             result = await tx.run(query, params)
@@ -95,6 +97,21 @@ class Graph:
         except CreditLinkError:
             return False
         return True
+
+
+def _fixed_offset(value: Any) -> Any:
+    """A datetime with a named zone goes to the driver as UTC.
+
+    The driver's packing of ZoneInfo datetimes can crash CPython's C zoneinfo; an instant
+    with a fixed offset means the same and is safe.
+    """
+    if (
+        isinstance(value, dt.datetime)
+        and value.tzinfo is not None
+        and not isinstance(value.tzinfo, dt.timezone)
+    ):
+        return value.astimezone(dt.UTC)
+    return value
 
 
 def translate(exc: BaseException) -> CreditLinkError:

@@ -33,7 +33,11 @@ def utc_now() -> dt.datetime:
 
 
 def aware(at: dt.datetime, *, field: str = "at") -> dt.datetime:
-    """Instants without an offset are taken as city time, as a clerk would mean them."""
+    """Instants without an offset are taken as city time, as a clerk would mean them.
+
+    The result is always in UTC: a datetime carrying a named zone must never reach the
+    driver, whose packing of ZoneInfo values can crash the process.
+    """
     if at.tzinfo is None:
-        return at.replace(tzinfo=CITY_TZ)
-    return at
+        at = at.replace(tzinfo=CITY_TZ)
+    return at.astimezone(dt.UTC)

@@ -212,7 +212,9 @@ async def _publish(
         return
     # who it reaches, as if it applied now (or from its first day): a lift or an objection
     # still tells everyone the sanction reached, not only whom it reaches afterwards
-    first_day = dt.datetime.combine(sanction["validFrom"], dt.time(), tzinfo=CITY_TZ)
+    first_day = dt.datetime.combine(sanction["validFrom"], dt.time(), tzinfo=CITY_TZ).astimezone(
+        dt.UTC
+    )
     moment = max(utc_now(), first_day)
     probe = dict(sanction, liftedAt=None, validTo=None)
     reach: dict[str, list[tuple[str, str]]] = {sanction["subjectId"]: []}

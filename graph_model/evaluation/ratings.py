@@ -275,7 +275,9 @@ def history_size(start: dt.date, end: dt.date, step: Step) -> int:
 
 def as_of(day: dt.date, now: dt.datetime) -> dt.datetime:
     """A date's rating instant: the end of that day in the city, or now for today."""
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=CITY_TZ)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=CITY_TZ).astimezone(
+        dt.UTC
+    )
     return min(end - dt.timedelta(microseconds=1), now)
 
 

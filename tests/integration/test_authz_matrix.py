@@ -1,0 +1,753 @@
+"""Every root field × every role: allowed, or FORBIDDEN / UNAUTHENTICATED and nothing changed.
+
+The fields come from the live schema (`api.schema.build_schema()`), so a field another
+engineer adds is in the matrix the moment it exists; `EXPECTED` must name the roles for
+it, or `test_every_root_field_has_an_expected_role_entry` fails. Fields without a
+hand-written call in `CALLS` are called with arguments built from their types (see
+`minimal_arguments`), which is enough to reach the resolver's first line, the
+capability check.
+
+Also here: personal identifiers never reach PUBLIC unmasked (every field PUBLIC may call,
+every scalar it can select, nested ones included), and no resident ID or person name is
+written to the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import websockets
+from graphql import (
+    GraphQLArgument,
+    GraphQLEnumType,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    Undefined,
+    get_named_type,
+)
+
+from api.auth import Role
+from api.logging_setup import JsonFormatter, RequestIdFilter
+from api.schema import build_schema
+from graph_model.catalogue_sync import sync_departments
+from graph_model.driver import Graph
+from graph_model.identifiers import mask_resident_id
+from rules.loader import load_catalogue
+from tests.conftest import TEST_KEYS, ApiServer
+from tests.integration.conftest import WIPE
+from tests.integration.helpers import enterprise_id, error_code, person_id, register
+
+SCHEMA: GraphQLSchema = build_schema()._schema
+
+# -- the matrix's columns: every role, and a key nobody issued -------------------------------
+
+PUBLIC, APPROVAL, ISSUER, REGULATOR, ADMIN = (
+    Role.PUBLIC,
+    Role.APPROVAL_SYSTEM,
+    Role.ISSUER,
+    Role.REGULATOR,
+    Role.ADMIN,
+)
+CALLERS: dict[str, str | None] = {
+    "no key": None,
+    "public-key": "public-key",
+    "approval-key": "approval-key",
+    "court-key": "court-key",
+    "regulator-key": "regulator-key",
+    "admin-key": "admin-key",
+}
+
+
+def role_of(key: str | None) -> Role | None:
+    """The key's role; PUBLIC without a key, None for a key nobody issued."""
+    if key is None:
+        return Role.PUBLIC
+    return Role(TEST_KEYS[key][0]) if key in TEST_KEYS else None
+
+
+ALL = frozenset(Role)
+KEYED = frozenset({APPROVAL, ISSUER, REGULATOR, ADMIN})  # READ_SUBJECT and CHECK
+REGULATORS = frozenset({REGULATOR, ADMIN})
+ISSUERS = frozenset({ISSUER, ADMIN})
+
+# The roles that may call each root field (contract "Authentication and roles", api/auth.py).
+# A field missing here fails the suite: decide who may call it before it ships.
+EXPECTED: dict[str, frozenset[Role]] = {
+    # Query: catalogue (PUBLIC)
+    "departments": ALL,
+    "jurisdictions": ALL,
+    "listTypes": ALL,
+    "measures": ALL,
+    # Query: approval systems and up
+    "subject": KEYED,
+    "sanction": KEYED,
+    "jointSanctionCheck": KEYED,
+    "batchCheck": KEYED,
+    # Query: regulators
+    "linkageStats": REGULATORS,
+    "sanctionImpact": REGULATORS,
+    "sanctionImpactPreview": REGULATORS,
+    # Query: regulators, publication and supervision (contract core names; risk/evaluation)
+    # evaluation (api/types/evaluation.py): publication is public (a person's summary needs
+    # a key: refused per argument, see test_public_sees_no_personal_identifier_unmasked);
+    # integrity scores are READ_SUBJECT (approval systems unlock benefits with them);
+    # ratings REGULATE; inspection draws SUPERVISE
+    "publishedList": ALL,
+    "publicCreditSummary": ALL,
+    "integrityScore": KEYED,
+    "integrityBenefits": KEYED,
+    "creditRating": REGULATORS,
+    "creditRatingHistory": REGULATORS,
+    "inspectionDraw": REGULATORS,
+    "replayInspectionDraw": REGULATORS,
+    # related-party risk (api/types/risk.py): REGULATE
+    "relatedParties": REGULATORS,
+    "ultimateBeneficialOwners": REGULATORS,
+    "actualController": REGULATORS,
+    "suspectedLinks": REGULATORS,
+    "riskProfile": REGULATORS,
+    "riskClusters": REGULATORS,
+    "exportNeighbourhood": REGULATORS,
+    "searchSubjects": REGULATORS,
+    # Mutation: registry (ADMIN only)
+    "registerSubject": frozenset({ADMIN}),
+    "registerHousehold": frozenset({ADMIN}),
+    "linkSubjects": frozenset({ADMIN}),
+    "endLink": frozenset({ADMIN}),
+    # Mutation: sanctions (issuers for their own departments, and ADMIN)
+    "imposeSanction": ISSUERS,
+    "liftSanction": ISSUERS,
+    "fileObjection": ISSUERS,
+    "resolveObjection": ISSUERS,
+    # Mutation: checks' feedback
+    "recordFeedback": frozenset({APPROVAL, ISSUER, ADMIN}),
+    # Mutation: supervision
+    "drawInspections": REGULATORS,
+    # Subscription
+    "sanctionEvents": KEYED,
+}
+
+
+def root_fields(kind: str) -> list[str]:
+    root = {
+        "Query": SCHEMA.query_type,
+        "Mutation": SCHEMA.mutation_type,
+        "Subscription": SCHEMA.subscription_type,
+    }[kind]
+    return sorted(root.fields) if root is not None else []
+
+
+MATRIX = [(kind, name) for kind in ("Query", "Mutation") for name in root_fields(kind)]
+
+
+# -- arguments and selections built from the schema ------------------------------------------
+
+DATE, DATETIME = "2025-01-10", "2025-06-01T10:00:00+08:00"
+
+
+def _literal(type_: GraphQLInputType, name: str, hints: dict[str, str]) -> str:
+    if isinstance(type_, GraphQLNonNull):
+        return _literal(type_.of_type, name, hints)
+    if isinstance(type_, GraphQLList):
+        return f"[{_literal(type_.of_type, name, hints)}]"
+    if isinstance(type_, GraphQLEnumType):
+        values = list(type_.values)
+        return hints[name] if hints.get(name) in values else values[0]
+    if isinstance(type_, GraphQLInputObjectType):
+        parts = [
+            f"{field_name}: {_literal(field.type, field_name, hints)}"
+            for field_name, field in type_.fields.items()
+            if _required(field) or field_name in hints
+        ]
+        return "{" + ", ".join(parts) + "}"
+    assert isinstance(type_, GraphQLScalarType)
+    scalar = type_.name
+    if scalar in {"ID", "String"}:
+        return f'"{hints.get(name) or (enterprise_id() if scalar == "ID" else "测试")}"'
+    return {
+        "Int": "1",
+        "Float": "0.5",
+        "Boolean": "true",
+        "Date": f'"{DATE}"',
+        "DateTime": f'"{DATETIME}"',
+    }.get(scalar, '"x"')
+
+
+def _required(arg: GraphQLArgument | GraphQLInputField) -> bool:
+    return isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+
+
+def minimal_arguments(
+    args: dict[str, GraphQLArgument],
+    *,
+    skip: set[str] | frozenset[str] = frozenset(),
+    hints: dict[str, str] | None = None,
+) -> str:
+    """`name: value, …` for the required arguments (and hinted ones) of a field."""
+    given = hints or {}
+    return ", ".join(
+        f"{name}: {_literal(arg.type, name, given)}"
+        for name, arg in args.items()
+        if name not in skip and (_required(arg) or name in given)
+    )
+
+
+def full_selection(type_: GraphQLOutputType, depth: int = 3) -> str:
+    """Every field without required arguments, to `depth` levels; "" for leaves."""
+    named = get_named_type(type_)
+    if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+        return ""
+    if isinstance(named, GraphQLUnionType):
+        members = " ".join(f"... on {m.name} {full_selection(m, depth)}" for m in named.types)
+        return f"{{ __typename {members} }}"
+    assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType)
+    parts = ["__typename"]
+    for name, field in named.fields.items():
+        if any(_required(a) for a in field.args.values()):
+            continue
+        inner = get_named_type(field.type)
+        if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+            parts.append(name)
+        elif depth > 1:
+            parts.append(f"{name} {full_selection(field.type, depth - 1)}")
+    if isinstance(named, GraphQLInterfaceType):
+        for impl in SCHEMA.get_implementations(named).objects:
+            own = [
+                n
+                for n, f in impl.fields.items()
+                if n not in named.fields
+                and isinstance(get_named_type(f.type), GraphQLScalarType | GraphQLEnumType)
+                and not any(_required(a) for a in f.args.values())
+            ]
+            if own:
+                parts.append(f"... on {impl.name} {{ {' '.join(own)} }}")
+    return "{ " + " ".join(parts) + " }"
+
+
+def generic_call(kind: str, name: str, hints: dict[str, str], depth: int = 1) -> str:
+    root = SCHEMA.mutation_type if kind == "Mutation" else SCHEMA.query_type
+    assert root is not None
+    field = root.fields[name]
+    args = minimal_arguments(field.args, hints=hints)
+    call = f"{name}({args})" if args else name
+    selection = full_selection(field.type, depth) if depth > 1 else _shallow(field.type)
+    operation = "mutation" if kind == "Mutation" else "query"
+    return f"{operation} {{ {call} {selection} }}"
+
+
+def _shallow(type_: GraphQLOutputType) -> str:
+    named = get_named_type(type_)
+    if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+        return ""
+    return "{ __typename }"
+
+
+# -- a small world, and one call per field that succeeds for the roles allowed ---------------
+
+
+@dataclass
+class World:
+    company: str
+    person: str
+    person_name: str
+    spouse: str
+    spouse_name: str
+    sanction: str
+    person_sanction: str
+    household: str
+
+    @property
+    def persons(self) -> dict[str, str]:
+        return {self.person: self.person_name, self.spouse: self.spouse_name}
+
+    def hints(self) -> dict[str, str]:
+        return {
+            "subjectId": self.company,
+            "enterpriseId": self.company,
+            "personId": self.person,
+            "sanctionId": self.sanction,
+            "listType": "DISHONEST_JUDGMENT_DEBTOR",
+            "issuerId": "wz-intermediate-court",
+            "query": "鞋业",
+            "kind": "BLACK",
+            "area": "SOCIAL_GOVERNANCE",
+            "inspectorPool": self.person,
+            "district": "330302",
+        }
+
+
+IMPOSE = "mutation($input: SanctionInput!) { imposeSanction(input: $input) { id } }"
+_documents = iter(range(1, 10**9))
+
+
+def impose_on(api: ApiServer, subject: str, key: str = "court-key") -> str:
+    body = api.post(
+        IMPOSE,
+        {
+            "input": {
+                "listType": "DISHONEST_JUDGMENT_DEBTOR",
+                "subjectId": subject,
+                "issuerId": "wz-intermediate-court",
+                "decidedOn": DATE,
+                "documentNo": f"(2025)浙03执{next(_documents)}号",
+                "reason": "拒不履行",
+            }
+        },
+        key=key,
+    )
+    assert "errors" not in body, body
+    return str(body["data"]["imposeSanction"]["id"])
+
+
+def build_world(api: ApiServer) -> World:
+    company, person, spouse = enterprise_id(), person_id(), person_id()
+    register(api, company, "ENTERPRISE", "温州市鹿城区瓯江鞋业有限公司")
+    register(api, person, "PERSON", "陈建国")
+    register(api, spouse, "PERSON", "王丽芳")
+    link = """mutation($input: LinkInput!) { linkSubjects(input: $input) { id } }"""
+    for payload in (
+        {
+            "from": person,
+            "to": company,
+            "relation": "LEGAL_REPRESENTATIVE_OF",
+            "validFrom": "2018-01-01",
+        },
+        {
+            "from": spouse,
+            "to": company,
+            "relation": "EXECUTIVE_OF",
+            "validFrom": "2018-01-01",
+            "role": "CHAIR",
+        },
+    ):
+        assert "errors" not in api.post(link, {"input": payload}, key="admin-key")
+    household = "3303021999001"
+    api.post(
+        'mutation { registerHousehold(input: {id: "3303021999001", district: "330302"}) { id } }',
+        key="admin-key",
+    )
+    return World(
+        company=company,
+        person=person,
+        person_name="陈建国",
+        spouse=spouse,
+        spouse_name="王丽芳",
+        sanction=impose_on(api, company),
+        person_sanction=impose_on(api, person),
+        household=household,
+    )
+
+
+Call = tuple[str, dict[str, Any]]
+Prepare = Callable[[ApiServer, World, "str | None"], Call]
+
+
+def _fixed(query: str, variables: Callable[[World], dict[str, Any]] | None = None) -> Prepare:
+    return lambda api, world, key: (query, variables(world) if variables else {})
+
+
+def _register(api: ApiServer, world: World, key: str | None) -> Call:
+    # the id exists: a refused call would rename it, an allowed one renames it on purpose
+    existing = person_id()
+    register(api, existing, "PERSON", "林志强")
+    return (
+        "mutation($input: SubjectInput!) { registerSubject(input: $input) { id name } }",
+        {"input": {"id": existing, "kind": "PERSON", "name": "林志坚"}},
+    )
+
+
+def _link(api: ApiServer, world: World, key: str | None) -> Call:
+    director = person_id()
+    register(api, director, "PERSON", "黄海")
+    return (
+        "mutation($input: LinkInput!) { linkSubjects(input: $input) { id } }",
+        {
+            "input": {
+                "from": director,
+                "to": world.company,
+                "relation": "EXECUTIVE_OF",
+                "role": "DIRECTOR",
+                "validFrom": "2020-01-01",
+            }
+        },
+    )
+
+
+def _end_link(api: ApiServer, world: World, key: str | None) -> Call:
+    query, variables = _link(api, world, key)
+    body = api.post(query, variables, key="admin-key")
+    return (
+        'mutation($id: ID!) { endLink(id: $id, validTo: "2026-01-01") { id validTo } }',
+        {"id": body["data"]["linkSubjects"]["id"]},
+    )
+
+
+def _impose(api: ApiServer, world: World, key: str | None) -> Call:
+    return (
+        IMPOSE,
+        {
+            "input": {
+                "listType": "DISHONEST_JUDGMENT_DEBTOR",
+                "subjectId": world.company,
+                "issuerId": "wz-intermediate-court",
+                "decidedOn": DATE,
+                "documentNo": f"(2025)浙03执{next(_documents)}号",
+                "reason": "拒不履行",
+            }
+        },
+    )
+
+
+def _lift(api: ApiServer, world: World, key: str | None) -> Call:
+    return (
+        'mutation($id: ID!) { liftSanction(input: {sanctionId: $id, kind: REVOKED, reason: "错列"}) { id status } }',
+        {"id": impose_on(api, world.company)},
+    )
+
+
+def _object(api: ApiServer, world: World, key: str | None) -> Call:
+    return (
+        'mutation($id: ID!) { fileObjection(sanctionId: $id, reason: "已履行") { id status } }',
+        {"id": impose_on(api, world.company)},
+    )
+
+
+def _resolve(api: ApiServer, world: World, key: str | None) -> Call:
+    sanction = impose_on(api, world.company)
+    body = api.post(
+        'mutation($id: ID!) { fileObjection(sanctionId: $id, reason: "已履行") { id } }',
+        {"id": sanction},
+        key="admin-key",
+    )
+    assert "errors" not in body, body
+    return (
+        'mutation($id: ID!) { resolveObjection(sanctionId: $id, upheld: false, note: "驳回") { id status } }',
+        {"id": sanction},
+    )
+
+
+CHECK = """query($id: ID!) {
+  jointSanctionCheck(subjectId: $id, area: SOCIAL_GOVERNANCE) { checkId decision }
+}"""
+
+
+def _feedback(api: ApiServer, world: World, key: str | None) -> Call:
+    # a check by the caller itself when it may check, else one by an approval system
+    checker = key if key is not None and role_of(key) in KEYED else "approval-key"
+    assert checker is not None
+    body = api.post(CHECK, {"id": world.company}, key=checker)
+    return (
+        "mutation($input: FeedbackInput!) { recordFeedback(input: $input) { id outcome } }",
+        {"input": {"checkId": body["data"]["jointSanctionCheck"]["checkId"], "outcome": "APPLIED"}},
+    )
+
+
+CALLS: dict[str, Prepare] = {
+    "departments": _fixed("{ departments { id name } }"),
+    "jurisdictions": _fixed("{ jurisdictions { id recognizedListTypes } }"),
+    "listTypes": _fixed("{ listTypes { id measures { id } } }"),
+    "measures": _fixed("{ measures(area: SOCIAL_GOVERNANCE) { id effect } }"),
+    "subject": _fixed(
+        "query($id: ID!) { subject(id: $id) { id name sanctions { id } } }",
+        lambda w: {"id": w.person},
+    ),
+    "sanction": _fixed(
+        "query($id: ID!) { sanction(id: $id) { id subject { id name } } }",
+        lambda w: {"id": w.person_sanction},
+    ),
+    "jointSanctionCheck": _fixed(CHECK, lambda w: {"id": w.person}),
+    "batchCheck": _fixed(
+        "query($ids: [ID!]!) { batchCheck(subjectIds: $ids, area: FINANCING_SERVICES) { decision } }",
+        lambda w: {"ids": [w.company, w.person, w.spouse]},
+    ),
+    "linkageStats": _fixed('{ linkageStats(from: "2020-01-01T00:00:00+08:00") { checks } }'),
+    "sanctionImpact": _fixed(
+        "query($id: ID!) { sanctionImpact(sanctionId: $id) { role subject { id } } }",
+        lambda w: {"id": w.sanction},
+    ),
+    "sanctionImpactPreview": _fixed(
+        'query($id: ID!) { sanctionImpactPreview(input: {listType: "DISHONEST_JUDGMENT_DEBTOR", subjectId: $id}) { role } }',
+        lambda w: {"id": w.company},
+    ),
+    "registerSubject": _register,
+    "registerHousehold": _fixed(
+        'mutation { registerHousehold(input: {id: "3303021999001", address: "改写的地址"}) { id } }'
+    ),
+    "linkSubjects": _link,
+    "endLink": _end_link,
+    "imposeSanction": _impose,
+    "liftSanction": _lift,
+    "fileObjection": _object,
+    "resolveObjection": _resolve,
+    "recordFeedback": _feedback,
+}
+
+AUTH_CODES = {"FORBIDDEN", "UNAUTHENTICATED"}
+# fields whose calls (or preparations) record checks, written in the background
+RECORDS_CHECKS = {"jointSanctionCheck", "batchCheck", "recordFeedback"}
+
+SNAPSHOT_NODES = "MATCH (n) WHERE NOT n:Migration RETURN labels(n) AS l, properties(n) AS p"
+SNAPSHOT_RELS = "MATCH (a)-[r]->(b) RETURN type(r) AS t, properties(r) AS p, a.id AS a, b.id AS b"
+
+
+async def snapshot(graph: Graph) -> tuple[int, int, str]:
+    """Node count, relationship count, and a digest of every property."""
+    nodes = await graph.read(SNAPSHOT_NODES)
+    rels = await graph.read(SNAPSHOT_RELS)
+    digest = hashlib.sha256(
+        repr(sorted(repr(sorted(r.items(), key=str)) for r in nodes + rels)).encode()
+    ).hexdigest()
+    return len(nodes), len(rels), digest
+
+
+def test_every_root_field_has_an_expected_role_entry() -> None:
+    missing = [
+        f"{kind}.{name}"
+        for kind in ("Query", "Mutation", "Subscription")
+        for name in root_fields(kind)
+        if name not in EXPECTED
+    ]
+    assert not missing, (
+        f"root fields without an entry in EXPECTED (who may call them?): {missing}; "
+        "add each with its roles to tests/integration/test_authz_matrix.py"
+    )
+
+
+@pytest.fixture(autouse=True)
+async def clean_graph() -> AsyncIterator[None]:
+    """This module shares one world (see `world`) instead of wiping before each test: the
+    matrix checks refusals by comparing whole-graph snapshots, not counts from zero."""
+    yield
+
+
+@pytest.fixture(scope="module")
+async def world(api_server: ApiServer, graph: Graph) -> World:
+    async with graph.driver.session(database=graph.database) as session:
+        await (await session.run(WIPE)).consume()
+    await sync_departments(graph, load_catalogue())
+    return build_world(api_server)
+
+
+@pytest.mark.parametrize(("kind", "field"), MATRIX, ids=[f"{k}.{f}" for k, f in MATRIX])
+async def test_authorisation_matrix(
+    kind: str, field: str, api_server: ApiServer, graph: Graph, world: World
+) -> None:
+    if field not in EXPECTED:
+        pytest.fail(f"{kind}.{field} has no EXPECTED roles entry")
+    allowed = EXPECTED[field]
+    prepare = CALLS.get(field)
+    strict = prepare is not None
+    if prepare is None:
+        query = generic_call(kind, field, world.hints())
+
+        def prepare(api: ApiServer, w: World, key: str | None, q: str = query) -> Call:
+            return q, {}
+
+    refused = {label: key for label, key in CALLERS.items() if role_of(key) not in allowed}
+    refused["unknown key"] = "no-such-key"
+    permitted = {label: key for label, key in CALLERS.items() if role_of(key) in allowed}
+
+    # refused callers first: one snapshot around all of them
+    calls = {label: prepare(api_server, world, key) for label, key in refused.items()}
+    # check records are written in the background (within 50 ms): let those of the
+    # preparation land before the snapshot, and give a refused check time to show one
+    settle = 0.15 if field in RECORDS_CHECKS else 0.0
+    await asyncio.sleep(settle)
+    before = await snapshot(graph)
+    for label, key in refused.items():
+        query, variables = calls[label]
+        body = api_server.post(query, variables, key=key)
+        expected = "FORBIDDEN" if role_of(key) in KEYED else "UNAUTHENTICATED"
+        assert not (body.get("data") or {}).get(field), (label, body)
+        assert error_code(body) == expected, (field, label, body)
+        assert len(body["errors"]) == 1, body
+        for person, name in world.persons.items():  # refusals name no one
+            assert person not in str(body) and name not in str(body), body
+    await asyncio.sleep(settle)
+    assert await snapshot(graph) == before, f"a refused {field} changed the graph"
+
+    for label, key in permitted.items():
+        query, variables = prepare(api_server, world, key)
+        body = api_server.post(query, variables, key=key)
+        got = {e["extensions"]["code"] for e in body.get("errors") or []}
+        assert not got & AUTH_CODES, (field, label, body)
+        if strict:
+            assert "errors" not in body, (field, label, body)
+            assert body["data"][field] is not None, (field, label, body)
+        else:
+            # the resolver ran (an execution error has a path; a validation error has none)
+            assert all("path" in e for e in body.get("errors") or []), (field, label, body)
+    await asyncio.sleep(settle)  # this test's check records land before the next one's snapshot
+
+
+SUBSCRIPTIONS = root_fields("Subscription")
+
+
+@pytest.mark.parametrize("field", SUBSCRIPTIONS)
+async def test_subscription_authorisation(field: str, api_server: ApiServer, world: World) -> None:
+    """Subscriptions over graphql-transport-ws, each caller: refused with the role's code, or
+    accepted (no error while it waits for events)."""
+    root = SCHEMA.subscription_type
+    assert root is not None
+    args = minimal_arguments(root.fields[field].args, hints=world.hints())
+    query = f"subscription {{ {field}({args}) {_shallow(root.fields[field].type)} }}"
+    url = api_server.url.replace("http", "ws") + "/graphql"
+    for label, key in CALLERS.items():
+        async with websockets.connect(
+            url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+        ) as ws:
+            payload = {"Authorization": f"Bearer {key}"} if key else {}
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+            try:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
+            except TimeoutError:
+                message = None
+        if role_of(key) in EXPECTED[field]:
+            assert message is None, (field, label, message)
+        else:
+            assert message is not None, (field, label)
+            errors = (
+                message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+            )
+            expected = "FORBIDDEN" if role_of(key) in KEYED else "UNAUTHENTICATED"
+            assert errors[0]["extensions"]["code"] == expected, (field, label, message)
+
+
+# -- personal identifiers never reach PUBLIC unmasked ----------------------------------------
+
+MASKED = re.compile(r"^[0-9]{6}\*{8}[0-9]{3}[0-9X]$")
+
+
+async def test_public_sees_no_personal_identifier_unmasked(
+    api_server: ApiServer, world: World
+) -> None:
+    """Every field PUBLIC may call, with every scalar it can select (nested ones, four
+    levels deep): no resident ID or person's name in full, masked ids only as masked."""
+    masks = {mask_resident_id(p) for p in world.persons}
+    exposed: list[str] = []
+    public_fields = [
+        (kind, field)
+        for kind, field in MATRIX
+        if kind == "Query" and PUBLIC in EXPECTED.get(field, frozenset())
+    ]
+    assert {"departments", "listTypes", "measures"} <= {f for _, f in public_fields}
+    for kind, field in public_fields:
+        query = generic_call(kind, field, world.hints(), depth=4)
+        for key in (None, "public-key"):
+            body = api_server.post(query, {}, key=key)
+            assert not {e["extensions"]["code"] for e in body.get("errors") or []} & AUTH_CODES
+            text = str(body)
+            exposed += [f"{field}: {p}" for p in world.persons if p in text]
+            exposed += [f"{field}: {n}" for n in world.persons.values() if n in text]
+            for value in _strings(body.get("data")):
+                if MASKED.match(value):
+                    assert value in masks, value
+    assert not exposed, f"personal data shown to PUBLIC: {exposed}"
+    if "publishedList" in root_fields("Query"):
+        body = api_server.post(
+            "{ publishedList(kind: BLACK) { edges { node { subjectId subjectKind subjectName } } } }",
+            key=None,
+        )
+        assert "errors" not in body, body
+        persons = [
+            e["node"]
+            for e in body["data"]["publishedList"]["edges"]
+            if e["node"]["subjectKind"] == "PERSON"
+        ]
+        assert [p["subjectId"] for p in persons] == [mask_resident_id(world.person)], body
+        assert persons[0]["subjectName"] != world.person_name
+    if "publicCreditSummary" in root_fields("Query"):
+        # a person's summary: refused to PUBLIC, and the refusal names no one
+        for key in (None, "public-key"):
+            body = api_server.post(
+                "query($id: ID!) { publicCreditSummary(subjectId: $id) { name subjectId } }",
+                {"id": world.person},
+                key=key,
+            )
+            assert error_code(body) in AUTH_CODES, body
+            assert world.person not in str(body["errors"]) and world.person_name not in str(body)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+# -- no personal data in the logs ------------------------------------------------------------
+
+
+async def test_no_resident_id_or_person_name_is_logged(api_server: ApiServer, world: World) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    saved = root.level, logging.getLogger("neo4j").level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)  # as `creditlink serve` configures it
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+    try:
+        child = person_id()
+        register(api_server, child, "PERSON", "陈小明")
+        names = {**world.persons, child: "陈小明"}
+        for key in ("approval-key", "court-key", "regulator-key", "admin-key", None):
+            for subject in names:
+                api_server.post(CHECK, {"id": subject}, key=key)
+                api_server.post(
+                    "query($id: ID!) { subject(id: $id) { id name } }", {"id": subject}, key=key
+                )
+        # failures that name persons in their answers: invalid, missing, conflicting
+        bad = world.person[:-1] + ("0" if world.person[-1] != "0" else "1")
+        api_server.post(CHECK, {"id": bad}, key="approval-key")
+        api_server.post(
+            "mutation($input: SubjectInput!) { registerSubject(input: $input) { id } }",
+            {"input": {"id": world.person, "kind": "ENTERPRISE", "name": "陈建国"}},
+            key="admin-key",
+        )
+        api_server.post(
+            "mutation($input: LinkInput!) { linkSubjects(input: $input) { id } }",
+            {
+                "input": {
+                    "from": person_id(),
+                    "to": world.company,
+                    "relation": "EXECUTIVE_OF",
+                    "validFrom": DATE,
+                }
+            },
+            key="admin-key",
+        )
+        impose_on(api_server, child)
+        await asyncio.sleep(0.2)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        logging.getLogger("neo4j").setLevel(saved[1])
+    output = stream.getvalue()
+    assert output.count('"msg":"graphql"') >= 30, output[:2000]  # the capture saw the requests
+    leaked = [p for p in names if p in output] + [n for n in names.values() if n in output]
+    assert not leaked, f"personal data in the logs: {leaked}"
