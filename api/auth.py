@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from graph_model.errors import Forbidden, Unauthenticated
+from graph_model.errors import CreditLinkError, Forbidden, Unauthenticated
 
 
 class Role(StrEnum):
@@ -71,9 +71,16 @@ class Principal:
     def require(self, capability: Capability, what: str) -> None:
         if self.can(capability):
             return
+        raise self.refusal(what)
+
+    def refusal(self, what: str, *, field: str | None = None) -> CreditLinkError:
+        """The error for a call beyond this role (the contract's rule): UNAUTHENTICATED
+        for PUBLIC, whom an API key would let in, FORBIDDEN for a key that cannot."""
         if self.role is Role.PUBLIC:
-            raise Unauthenticated(f"{what} needs an API key (Authorization: Bearer <key>)")
-        raise Forbidden(f"{what} is not allowed for role {self.role.value}")
+            return Unauthenticated(
+                f"{what} needs an API key (Authorization: Bearer <key>)", field=field
+            )
+        return Forbidden(f"{what} is not allowed for role {self.role.value}", field=field)
 
     @property
     def masks_personal_data(self) -> bool:

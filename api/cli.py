@@ -92,6 +92,10 @@ def cmd_serve(settings: Settings) -> int:
         ws="websockets-sansio",
         loop="uvloop",
         http="httptools",
+        # the API answers its callers directly (loopback by default); trusting
+        # X-Forwarded-* would let any caller claim an address, and costs CPU per request
+        proxy_headers=False,
+        server_header=False,
     )
     return 0
 

@@ -11,6 +11,7 @@ from api.auth import Capability, KeyRing, Principal
 from api.settings import Settings
 from graph_model import registry
 from graph_model.driver import Graph
+from graph_model.risk.config import RiskConfig
 from rules.models import Catalogue
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self.state.settings
+
+    @property
+    def risk(self) -> RiskConfig:
+        """The risk tunables the app was started with (Settings.from_env)."""
+        return self.state.settings.risk
 
     def require(self, capability: Capability, what: str) -> Principal:
         self.principal.require(capability, what)

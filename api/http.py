@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -37,8 +37,6 @@ QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 # a caller's X-Request-Id is echoed and logged only when it is short and plain
 _REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-# documents up to this size are parsed once and remembered (the limits and metric labels)
-_CACHED_QUERY_CHARS = 20_000
 # operation label for requests that name no known root field (bounded metric cardinality)
 INVALID_OPERATION = "invalid"
 MULTIPLE_OPERATIONS = "multiple"
@@ -163,25 +161,6 @@ async def _read_operation(request: Request, state: AppState, request_id: str) ->
     return payload
 
 
-@functools.lru_cache(maxsize=1024)
-def _parse_cached(query: str, max_tokens: int) -> DocumentNode | None:
-    return _parse(query, max_tokens)
-
-
-def _parse(query: str, max_tokens: int) -> DocumentNode | None:
-    """The document, or None when it does not parse (execution then reports why)."""
-    try:
-        return parse(query, no_location=True, max_tokens=max_tokens)
-    except (GraphQLSyntaxError, RecursionError):
-        return None
-
-
-def parsed_document(query: str, max_tokens: int) -> DocumentNode | None:
-    if len(query) <= _CACHED_QUERY_CHARS:
-        return _parse_cached(query, max_tokens)
-    return _parse(query, max_tokens)
-
-
 def operation_label(
     document: DocumentNode | None, operation: OperationDefinitionNode | None, known: frozenset[str]
 ) -> str:
@@ -255,7 +234,7 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
         return json_response(error_payload(exc), 200, request_id)
 
     settings = state.settings
-    document = parsed_document(query, settings.max_tokens)
+    document = schema.documents.parse_or_none(query)
     selected = select_operation(document, operation_name) if document is not None else None
     label = operation_label(document, selected, _root_fields(schema))
     if document is not None and selected is None and operation_name is None:

@@ -6,10 +6,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.documents import DocumentCache, document_gate
 from api.errors import normalise
 from api.limits import limits_rule
 from api.settings import Settings
@@ -39,6 +39,8 @@ SUBSCRIPTION_ROOTS: tuple[type, ...] = (EventSubscription,)
 
 
 class CreditLinkSchema(strawberry.Schema):
+    documents: DocumentCache
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -53,26 +55,20 @@ def build_schema(settings: Settings | None = None) -> CreditLinkSchema:
     subscription: Any = (
         merge_types("Subscription", SUBSCRIPTION_ROOTS) if SUBSCRIPTION_ROOTS else None
     )
-    rule = limits_rule(settings.max_query_depth, settings.max_aliases)
-    max_tokens = settings.max_tokens
-    # factories: a fresh extension per request; the caches themselves are module-level
-    extensions: list[Any] = [
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=512),
-        lambda: AddValidationRules([rule]),
-        lambda: ValidationCache(maxsize=512),
-    ]
-    if not settings.introspection:
-        from strawberry.extensions import DisableIntrospection
-
-        extensions.append(DisableIntrospection)
-    return CreditLinkSchema(
+    documents = DocumentCache(
+        [limits_rule(settings.max_query_depth, settings.max_aliases)],
+        max_tokens=settings.max_tokens,
+        introspection=settings.introspection,
+    )
+    schema = CreditLinkSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
         types=list(SUBJECT_TYPES),
-        extensions=extensions,
+        extensions=[document_gate(documents)],
     )
+    schema.documents = documents
+    return schema
 
 
 def schema_sdl() -> str:

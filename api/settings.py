@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graph_model.risk.config import RiskConfig
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,6 +40,28 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     if raw.lower() in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{name}={raw!r} is not a boolean (true/false)")
+
+
+def _risk(env: dict[str, str]) -> RiskConfig:
+    """The related-party risk tunables (graph_model.risk.config), defaults from RiskConfig."""
+    d = RiskConfig()
+    return RiskConfig(
+        degree_cap=_int(env, "CREDITLINK_RISK_DEGREE_CAP", d.degree_cap, 1, 1_000_000),
+        level_budget=_int(env, "CREDITLINK_RISK_LEVEL_BUDGET", d.level_budget, 10, 1_000_000),
+        export_max_nodes=_int(
+            env, "CREDITLINK_RISK_EXPORT_MAX_NODES", d.export_max_nodes, 10, 1_000_000
+        ),
+        ownership_hops=_int(env, "CREDITLINK_RISK_OWNERSHIP_HOPS", d.ownership_hops, 1, 50),
+        ownership_budget=_int(
+            env, "CREDITLINK_RISK_OWNERSHIP_BUDGET", d.ownership_budget, 10, 1_000_000
+        ),
+        path_count_cap=_int(env, "CREDITLINK_RISK_PATH_COUNT_CAP", d.path_count_cap, 1, 1_000_000),
+        control_threshold_pct=_int(
+            env, "CREDITLINK_RISK_CONTROL_THRESHOLD_PCT", d.control_threshold_pct, 1, 100
+        ),
+        suspect_limit=_int(env, "CREDITLINK_RISK_SUSPECT_LIMIT", d.suspect_limit, 1, 100_000),
+        cluster_seed=_int(env, "CREDITLINK_RISK_CLUSTER_SEED", d.cluster_seed, 0, 2**31 - 1),
+    )
 
 
 def _choice(env: dict[str, str], name: str, default: str, choices: set[str]) -> str:
@@ -72,6 +96,7 @@ class Settings:
     max_subscriptions_per_connection: int = 20
     log_level: str = "INFO"
     record_checks: bool = True
+    risk: RiskConfig = field(default_factory=RiskConfig)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -117,4 +142,5 @@ class Settings:
                 env, "CREDITLINK_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}
             ),
             record_checks=_bool(env, "CREDITLINK_RECORD_CHECKS", True),
+            risk=_risk(env),
         )

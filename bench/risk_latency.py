@@ -171,7 +171,11 @@ async def sample_ids(graph: Graph, count: int, seed: int) -> dict[str, list[str]
 
 
 def graph_calls(graph: Graph) -> dict[str, Call]:
+    from api.settings import Settings
     from graph_model.risk import controller, neighbourhood, ownership, risk_profile, suspected
+
+    # the server's own tunables (CREDITLINK_RISK_*), so both modes time the same work
+    config = Settings.from_env().risk
 
     def now() -> dt.datetime:
         return dt.datetime.now(dt.UTC)
@@ -179,15 +183,21 @@ def graph_calls(graph: Graph) -> dict[str, Call]:
     all_rels = tuple(Rel)
     return {
         "relatedParties(depth 2)": lambda sid: neighbourhood.neighbourhood_page(
-            graph, subject_id=sid, depth=2, relations=all_rels, at=now(), first=50
+            graph, subject_id=sid, depth=2, relations=all_rels, at=now(), first=50, config=config
         ),
-        "riskProfile": lambda sid: risk_profile.risk_profile(graph, sid, now()),
-        "suspectedLinks": lambda sid: suspected.suspected_links(graph, sid, now(), first=50),
+        "riskProfile": lambda sid: risk_profile.risk_profile(graph, sid, now(), config=config),
+        "suspectedLinks": lambda sid: suspected.suspected_links(
+            graph, sid, now(), first=50, config=config
+        ),
         "relatedParties(depth 3)": lambda sid: neighbourhood.neighbourhood_page(
-            graph, subject_id=sid, depth=3, relations=all_rels, at=now(), first=50
+            graph, subject_id=sid, depth=3, relations=all_rels, at=now(), first=50, config=config
         ),
-        "ultimateBeneficialOwners": lambda sid: ownership.beneficial_owners(graph, sid, 0.0, now()),
-        "actualController": lambda sid: controller.actual_controller(graph, sid, now()),
+        "ultimateBeneficialOwners": lambda sid: ownership.beneficial_owners(
+            graph, sid, 0.0, now(), config=config
+        ),
+        "actualController": lambda sid: controller.actual_controller(
+            graph, sid, now(), config=config
+        ),
     }
 
 

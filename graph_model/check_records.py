@@ -19,11 +19,16 @@ from neo4j import AsyncManagedTransaction
 from graph_model.driver import Graph
 from graph_model.errors import BadUserInput, Conflict, CreditLinkError, Forbidden, NotFound
 from graph_model.labels import Label, SystemRel
-from graph_model.values import native
+from graph_model.values import epoch_pair, native
 
 log = logging.getLogger(__name__)
 
-WRITE_RECORDS = f"UNWIND $rows AS row CREATE (c:{Label.CHECK_RECORD.value}) SET c = row"
+# instants arrive as epoch pairs (values.epoch_pair) and become DateTimes here
+WRITE_RECORDS = (
+    f"UNWIND $rows AS row CREATE (c:{Label.CHECK_RECORD.value}) "
+    "SET c = row {.*, at: datetime({epochSeconds: row.at[0], nanosecond: row.at[1]}), "
+    "askedAt: datetime({epochSeconds: row.askedAt[0], nanosecond: row.askedAt[1]})}"
+)
 GET_RECORD = (
     f"MATCH (c:{Label.CHECK_RECORD.value} {{id: $id}}) "
     f"OPTIONAL MATCH (f:{Label.FEEDBACK.value})-[:{SystemRel.ON_CHECK.value}]->(c) "
@@ -125,8 +130,8 @@ def record_row(
         "subjectId": subject_id,
         "subjectKnown": subject_known,
         "area": area,
-        "at": at,
-        "askedAt": asked_at,
+        "at": epoch_pair(at),
+        "askedAt": epoch_pair(asked_at),
         "decision": decision,
         "hit": decision != "CLEAR",
         "measureIds": measure_ids,

@@ -14,6 +14,7 @@ from graph_model.driver import Graph
 from graph_model.errors import BadUserInput, Conflict, NotFound
 from graph_model.identifiers import SubjectKind, validate_subject_id
 from graph_model.labels import KIND_LABEL, RELATION_ENDS, ROLE_VALUES, Label, Rel
+from graph_model.text import clean_text
 from graph_model.values import native
 
 MAX_NAME = 200
@@ -120,13 +121,11 @@ def _text(value: str | None, field: str, limit: int, *, required: bool = False) 
         if required:
             raise BadUserInput(f"{field}: required", field=field)
         return None
-    text = value.strip()
+    text = clean_text(value.strip(), field)
     if required and not text:
         raise BadUserInput(f"{field}: must not be blank", field=field)
     if len(text) > limit:
         raise BadUserInput(f"{field}: longer than {limit} characters", field=field)
-    if any(ord(c) < 32 for c in text):
-        raise BadUserInput(f"{field}: control characters are not allowed", field=field)
     return text or None
 
 

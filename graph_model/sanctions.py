@@ -19,6 +19,7 @@ from graph_model.errors import BadUserInput, Conflict, Forbidden, NotFound
 from graph_model.identifiers import SubjectKind, validate_any_subject_id, validate_resident_id
 from graph_model.labels import Label, SystemRel
 from graph_model.sanctions_read import SANCTION_FIELDS
+from graph_model.text import clean_text
 from graph_model.values import city_date, native, utc_now
 from rules.models import Catalogue
 
@@ -92,13 +93,11 @@ class Actor:
 
 
 def _text(value: str, field: str, limit: int) -> str:
-    text = (value or "").strip()
+    text = clean_text((value or "").strip(), field, multiline=True)
     if not text:
         raise BadUserInput(f"{field}: must not be blank", field=field)
     if len(text) > limit:
         raise BadUserInput(f"{field}: longer than {limit} characters", field=field)
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise BadUserInput(f"{field}: control characters are not allowed", field=field)
     return text
 
 

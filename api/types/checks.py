@@ -17,6 +17,7 @@ from graph_model.checks import CheckOutcome
 from graph_model.errors import BadUserInput
 from graph_model.identifiers import validate_any_subject_id
 from graph_model.labels import Rel
+from graph_model.text import clean_text
 from graph_model.values import aware, utc_now
 
 
@@ -234,7 +235,9 @@ class CheckMutation:
             info.context.state.recorder,
             check_id=str(input.check_id),
             outcome=FeedbackOutcome(input.outcome).value,
-            note=input.note,
+            note=clean_text(input.note, "input.note", multiline=True)
+            if input.note is not None
+            else None,
             department=principal.department,
             key_name=principal.name,
             any_department=principal.role.value == "ADMIN",

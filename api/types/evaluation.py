@@ -16,7 +16,7 @@ from api.context import Context
 from api.types.enums import ListKind, SubjectKind
 from api.types.subjects import Subject, subject_from_row
 from graph_model.districts import normalise_district
-from graph_model.errors import BadUserInput, Forbidden, InvalidId, NotFound
+from graph_model.errors import BadUserInput, InvalidId, NotFound
 from graph_model.evaluation import inspections, integrity, publication, ratings
 from graph_model.identifiers import SubjectKind as DomainKind
 from graph_model.identifiers import validate_any_subject_id, validate_resident_id
@@ -528,10 +528,7 @@ class EvaluationQuery:
         sid = validate_any_subject_id(str(subject_id), field="subjectId")
         persons_allowed = principal.can(Capability.READ_SUBJECT)
         if _is_resident_id(sid) and not persons_allowed:
-            raise Forbidden(
-                "subjectId: a person's credit summary is not public; ask with an API key",
-                field="subjectId",
-            )
+            raise principal.refusal("subjectId: a person's credit summary", field="subjectId")
         summary = await publication.subject_summary(
             info.context.graph, info.context.catalogue, sid, utc_now()
         )
@@ -539,7 +536,7 @@ class EvaluationQuery:
             raise NotFound(f"subjectId: no subject {sid}", field="subjectId")
         kind = DomainKind(summary.subject["kind"])
         if kind is DomainKind.PERSON and not persons_allowed:
-            raise Forbidden("subjectId: a person's credit summary is not public", field="subjectId")
+            raise principal.refusal("subjectId: a person's credit summary", field="subjectId")
         return PublicCreditSummary(
             subject_id=strawberry.ID(summary.subject["id"]),
             kind=kind,

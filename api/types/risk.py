@@ -44,7 +44,7 @@ from graph_model.risk.common import (
     first_arg,
     relations_arg,
 )
-from graph_model.risk.config import CONFIG, MAX_DEPTH
+from graph_model.risk.config import DEFAULT_CONFIG, MAX_DEPTH
 from graph_model.values import aware, utc_now
 
 Info = strawberry.Info[Context, None]
@@ -171,7 +171,9 @@ def _party(item: dict[str, Any]) -> RelatedParty:
     )
 
 
-def _capped(row: dict[str, Any], depth: int, relations: tuple[Rel, ...]) -> CappedNode:
+def _capped(
+    row: dict[str, Any], depth: int, relations: tuple[Rel, ...], degree_cap: int
+) -> CappedNode:
     also = ""
     if relations != tuple(Rel):
         also = f", relations: [{', '.join(r.value for r in relations)}]"
@@ -180,7 +182,7 @@ def _capped(row: dict[str, Any], depth: int, relations: tuple[Rel, ...]) -> Capp
         distance=row["distance"],
         degree=row["degree"],
         hint=(
-            f"{row['degree']} links, above the cap of {CONFIG.degree_cap}: not expanded. "
+            f"{row['degree']} links, above the cap of {degree_cap}: not expanded. "
             f'Query relatedParties(subjectId: "{row["id"]}", maxDepth: '
             f"{max(1, depth - row['distance'])}{also}) and follow pageInfo.endCursor for the rest."
         ),
@@ -198,8 +200,9 @@ class BeneficialOwner:
     owner: Subject
     share: float = strawberry.field(description="Total direct and indirect share, 0..1.")
     paths: int = strawberry.field(
-        description=f"Distinct simple chains of holdings to the enterprise, counted up to "
-        f"{CONFIG.path_count_cap} (that value means 'at least')."
+        description="Distinct simple chains of holdings to the enterprise, counted up to "
+        f"a configured cap ({DEFAULT_CONFIG.path_count_cap} by default; the cap means "
+        "'at least')."
     )
 
 
@@ -257,7 +260,8 @@ class SuspectedLinks:
     subject_id: strawberry.ID
     at: dt.datetime
     total_count: int = strawberry.field(
-        description=f"Suspected links found (at most {CONFIG.suspect_limit} per basis)."
+        description="Suspected links found (at most a configured number per basis, "
+        f"{DEFAULT_CONFIG.suspect_limit} by default)."
     )
     links: list[SuspectedLink] = strawberry.field(description="Sanctioned ones first, then by id.")
 
@@ -440,6 +444,7 @@ class RiskQuery:
             at=moment,
             first=size,
             after=key,
+            config=info.context.risk,
         )
         nodes = sorted(page.nodes, key=lambda n: (n["distance"], n["node"]["id"]))
         end = None
@@ -461,7 +466,7 @@ class RiskQuery:
             truncated=page.truncated,
             nodes=[_party(n) for n in nodes],
             links=[Link.of(link) for n in nodes for link in n["links"]],
-            capped=[_capped(c, depth, rels) for c in page.capped],
+            capped=[_capped(c, depth, rels, page.degree_cap) for c in page.capped],
             page_info=PageInfo(has_next_page=page.has_more, end_cursor=end),
         )
 
@@ -483,7 +488,7 @@ class RiskQuery:
         if not 0.0 <= limit <= 1.0:
             raise BadUserInput(f"threshold: {limit} is outside [0, 1]", field="threshold")
         owners = await ownership_model.beneficial_owners(
-            info.context.graph, eid, limit, _moment(at)
+            info.context.graph, eid, limit, _moment(at), config=info.context.risk
         )
         return [
             BeneficialOwner(owner=subject_from_row(o.subject), share=o.share, paths=o.paths)
@@ -499,7 +504,9 @@ class RiskQuery:
     ) -> ActualController:
         info.context.require(Capability.REGULATE, "actualController")
         eid = _unit_id(enterprise_id, "enterpriseId", "a unit")
-        found = await controller_model.actual_controller(info.context.graph, eid, _moment(at))
+        found = await controller_model.actual_controller(
+            info.context.graph, eid, _moment(at), config=info.context.risk
+        )
         return ActualController(
             enterprise_id=strawberry.ID(found.enterprise_id),
             at=found.at,
@@ -536,7 +543,7 @@ class RiskQuery:
         sid = validate_any_subject_id(str(subject_id), field="subjectId")
         size = first_arg(first, maximum=info.context.settings.max_page)
         found = await suspected_model.suspected_links(
-            info.context.graph, sid, _moment(at), first=size
+            info.context.graph, sid, _moment(at), first=size, config=info.context.risk
         )
         return SuspectedLinks(
             subject_id=strawberry.ID(sid),
@@ -560,7 +567,9 @@ class RiskQuery:
     ) -> RiskProfile:
         info.context.require(Capability.REGULATE, "riskProfile")
         sid = validate_any_subject_id(str(subject_id), field="subjectId")
-        profile = await risk_model.risk_profile(info.context.graph, sid, _moment(at))
+        profile = await risk_model.risk_profile(
+            info.context.graph, sid, _moment(at), config=info.context.risk
+        )
         return RiskProfile(
             subject_id=strawberry.ID(sid),
             score=profile.score,
@@ -589,7 +598,7 @@ class RiskQuery:
             raise BadUserInput(f"minSize: {min_size} is outside 2..10000", field="minSize")
         size = first_arg(first, maximum=info.context.settings.max_page)
         found = await clusters_model.risk_clusters(
-            info.context.graph, code, _moment(at), min_size=min_size
+            info.context.graph, code, _moment(at), min_size=min_size, config=info.context.risk
         )
         return [_cluster(c) for c in found[:size]]
 
@@ -616,7 +625,8 @@ class RiskQuery:
             depth=depth,
             relations=rels,
             at=_moment(at),
-            first=CONFIG.export_max_nodes,
+            first=info.context.risk.export_max_nodes,
+            config=info.context.risk,
             name="exportNeighbourhood",
         )
         return export_model.export(page, export_model.ExportFormat(format))

@@ -42,6 +42,7 @@ from graph_model.evaluation.ratings import KNOWN_AT, UnitFacts, facts_return
 from graph_model.identifiers import validate_resident_id
 from graph_model.labels import UNIT_KINDS, Label, Rel
 from graph_model.registry import SUBJECT_FIELDS
+from graph_model.text import clean_text
 from graph_model.values import native
 from rules.evaluation import EvaluationConfig, Grade
 from rules.models import Catalogue
@@ -138,17 +139,17 @@ def validate_params(
             f"1..{sup.max_inspectors_per_target}",
             field="input.inspectorsPerTarget",
         )
-    if seed is not None and (
-        not 1 <= len(seed) <= sup.max_seed_length or any(ord(c) < 32 for c in seed)
-    ):
-        raise BadUserInput(
-            f"input.seed: 1-{sup.max_seed_length} printable characters", field="input.seed"
-        )
+    if seed is not None:
+        seed = clean_text(seed, "input.seed")
+        if not 1 <= len(seed) <= sup.max_seed_length:
+            raise BadUserInput(
+                f"input.seed: 1-{sup.max_seed_length} printable characters", field="input.seed"
+            )
     clean_district = normalise_district(district, field="input.district")
-    clean_industry = industry.strip() if industry is not None else None
-    if clean_industry is not None and (
-        not 1 <= len(clean_industry) <= MAX_INDUSTRY or any(ord(c) < 32 for c in clean_industry)
-    ):
+    clean_industry = (
+        clean_text(industry.strip(), "input.industry") if industry is not None else None
+    )
+    if clean_industry is not None and not 1 <= len(clean_industry) <= MAX_INDUSTRY:
         raise BadUserInput(
             f"input.industry: 1-{MAX_INDUSTRY} printable characters", field="input.industry"
         )

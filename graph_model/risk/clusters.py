@@ -27,7 +27,7 @@ from graph_model.risk.common import (
     subject_map,
     valid,
 )
-from graph_model.risk.config import CONFIG, RiskConfig
+from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.risk.suspected import SuspicionBasis, sharing_subquery
 from graph_model.values import city_date, native
 
@@ -160,7 +160,7 @@ async def risk_clusters(
     at: dt.datetime,
     *,
     min_size: int,
-    config: RiskConfig = CONFIG,
+    config: RiskConfig = DEFAULT_CONFIG,
 ) -> list[Cluster]:
     params = {
         "district": district,

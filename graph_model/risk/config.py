@@ -1,14 +1,14 @@
 """Tunables of the related-party risk queries, with their defaults.
 
-Each can be overridden by an environment variable read once at import (named next to
-the field); values outside their range fail fast with a message naming the variable.
+graph_model reads no environment: `api.settings.Settings.from_env` reads the
+CREDITLINK_RISK_* variables named next to each field (failing fast on bad values) and the
+app passes the resulting `RiskConfig` to every query that takes one. `DEFAULT_CONFIG` is
+what a caller without settings (a script, a unit test) gets.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 MAX_DEPTH = 3  # the deepest neighbourhood any query walks; fixed in the Cypher text too
 
@@ -45,34 +45,4 @@ class RiskConfig:
         return self.control_threshold_pct / 100.0
 
 
-_RANGES: dict[str, tuple[str, int, int]] = {
-    "degree_cap": ("CREDITLINK_RISK_DEGREE_CAP", 1, 1_000_000),
-    "level_budget": ("CREDITLINK_RISK_LEVEL_BUDGET", 10, 1_000_000),
-    "export_max_nodes": ("CREDITLINK_RISK_EXPORT_MAX_NODES", 10, 1_000_000),
-    "ownership_hops": ("CREDITLINK_RISK_OWNERSHIP_HOPS", 1, 50),
-    "ownership_budget": ("CREDITLINK_RISK_OWNERSHIP_BUDGET", 10, 1_000_000),
-    "path_count_cap": ("CREDITLINK_RISK_PATH_COUNT_CAP", 1, 1_000_000),
-    "control_threshold_pct": ("CREDITLINK_RISK_CONTROL_THRESHOLD_PCT", 1, 100),
-    "suspect_limit": ("CREDITLINK_RISK_SUSPECT_LIMIT", 1, 100_000),
-    "cluster_seed": ("CREDITLINK_RISK_CLUSTER_SEED", 0, 2**31 - 1),
-}
-
-
-def config_from_env(environ: Mapping[str, str]) -> RiskConfig:
-    values: dict[str, int] = {}
-    for f in fields(RiskConfig):
-        name, lo, hi = _RANGES[f.name]
-        raw = environ.get(name)
-        if raw is None or raw == "":
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(f"{name}={raw!r} is not an integer") from None
-        if not lo <= value <= hi:
-            raise ValueError(f"{name}={value} is outside {lo}..{hi}")
-        values[f.name] = value
-    return RiskConfig(**values)
-
-
-CONFIG = config_from_env(os.environ)
+DEFAULT_CONFIG = RiskConfig()

@@ -19,7 +19,7 @@ from typing import Any
 from graph_model.driver import Graph
 from graph_model.identifiers import SubjectKind
 from graph_model.labels import UNIT_KINDS, Rel
-from graph_model.risk.config import CONFIG, RiskConfig
+from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.risk.equity import strongest_chain
 from graph_model.risk.ownership import Holdings, holdings_above, ultimate_owners
 
@@ -94,7 +94,7 @@ def _links_by_pair(holdings: Holdings) -> dict[tuple[str, str], list[dict[str, A
 
 
 def find_controller(
-    holdings: Holdings, at: dt.datetime, *, config: RiskConfig = CONFIG
+    holdings: Holdings, at: dt.datetime, *, config: RiskConfig = DEFAULT_CONFIG
 ) -> ControlFinding:
     target = holdings.target
     reasoning: list[str] = []
@@ -205,7 +205,7 @@ def find_controller(
 
 
 async def actual_controller(
-    graph: Graph, unit_id: str, at: dt.datetime, *, config: RiskConfig = CONFIG
+    graph: Graph, unit_id: str, at: dt.datetime, *, config: RiskConfig = DEFAULT_CONFIG
 ) -> ControlFinding:
     holdings = await holdings_above(
         graph,

@@ -31,7 +31,7 @@ from graph_model.risk.common import (
     subject_map,
     valid,
 )
-from graph_model.risk.config import CONFIG, MAX_DEPTH, RiskConfig
+from graph_model.risk.config import DEFAULT_CONFIG, MAX_DEPTH, RiskConfig
 from graph_model.values import city_date, native
 
 HOUSEHOLD_KIND = "HOUSEHOLD"
@@ -171,7 +171,7 @@ async def neighbourhood_page(
     at: dt.datetime,
     first: int,
     after: tuple[int, str] | None = None,
-    config: RiskConfig = CONFIG,
+    config: RiskConfig = DEFAULT_CONFIG,
     name: str = "relatedParties",
 ) -> NeighbourhoodPage:
     """One page of the neighbourhood; `after` is the (distance, id) of the last node seen."""

@@ -18,7 +18,7 @@ from graph_model.errors import BadUserInput, Conflict, NotFound
 from graph_model.identifiers import SubjectKind
 from graph_model.labels import Label, Rel
 from graph_model.risk.common import link_map, subject_map, valid
-from graph_model.risk.config import CONFIG, RiskConfig
+from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.risk.equity import (
     InconsistentOwnership,
     OwnershipGraph,
@@ -94,7 +94,7 @@ async def holdings_above(
     field: str,
     allowed: frozenset[str],
     with_controls: bool = False,
-    config: RiskConfig = CONFIG,
+    config: RiskConfig = DEFAULT_CONFIG,
     name: str = "ultimateBeneficialOwners",
 ) -> Holdings:
     params = {"id": target, "at": at, "day": city_date(at), "budget": config.ownership_budget}
@@ -141,7 +141,7 @@ def solve(holdings: Holdings, field: str) -> dict[str, float]:
 
 
 def ultimate_owners(
-    holdings: Holdings, threshold: float, *, field: str, config: RiskConfig = CONFIG
+    holdings: Holdings, threshold: float, *, field: str, config: RiskConfig = DEFAULT_CONFIG
 ) -> list[Owner]:
     """Natural persons, public institutions and units without shareholders of their own
     whose total share is at least `threshold`, largest first (ties by id)."""
@@ -169,7 +169,7 @@ async def beneficial_owners(
     threshold: float,
     at: dt.datetime,
     *,
-    config: RiskConfig = CONFIG,
+    config: RiskConfig = DEFAULT_CONFIG,
 ) -> list[Owner]:
     field = "enterpriseId"
     holdings = await holdings_above(

@@ -25,7 +25,7 @@ from graph_model.risk.common import (
     rel_types,
     valid,
 )
-from graph_model.risk.config import CONFIG, RiskConfig
+from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.risk.suspected import SuspicionBasis, sharing_subquery
 from graph_model.risk.weights import (
     CHURN_MIN_CHANGES,
@@ -249,7 +249,7 @@ def score(facts: dict[str, Any], subject_id: str, at: dt.datetime) -> Profile:
 
 
 async def risk_profile(
-    graph: Graph, subject_id: str, at: dt.datetime, *, config: RiskConfig = CONFIG
+    graph: Graph, subject_id: str, at: dt.datetime, *, config: RiskConfig = DEFAULT_CONFIG
 ) -> Profile:
     params = {
         "id": subject_id,

@@ -22,6 +22,7 @@ from graph_model.errors import BadUserInput
 from graph_model.identifiers import USCC_CHARSET, SubjectKind
 from graph_model.labels import KIND_LABEL, Label
 from graph_model.risk.common import subject_map
+from graph_model.text import clean_text
 from graph_model.values import native
 
 FULLTEXT_INDEX = "subject_names"
@@ -96,13 +97,11 @@ class SearchPage:
 
 
 def clean_query(query: str) -> str:
-    text = " ".join(query.split())
+    text = clean_text(" ".join(query.split()), "query")
     if not text:
         raise BadUserInput("query: must not be blank", field="query")
     if len(text) > MAX_QUERY:
         raise BadUserInput(f"query: longer than {MAX_QUERY} characters", field="query")
-    if any(ord(c) < 32 for c in text):
-        raise BadUserInput("query: control characters are not allowed", field="query")
     return text
 
 

@@ -24,7 +24,7 @@ from graph_model.risk.common import (
     subject_map,
     valid,
 )
-from graph_model.risk.config import CONFIG, RiskConfig
+from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.values import city_date, native
 
 
@@ -91,7 +91,7 @@ async def suspected_links(
     at: dt.datetime,
     *,
     first: int,
-    config: RiskConfig = CONFIG,
+    config: RiskConfig = DEFAULT_CONFIG,
 ) -> SuspectedLinks:
     params = {
         "id": subject_id,

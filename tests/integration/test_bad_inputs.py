@@ -282,6 +282,43 @@ CASES: list[Bad] = [
         _subject(enterprise_id(), name="\x1b[31m红\x1b[0m"),
     ),
     Bad(
+        "name with a right-to-left override",
+        "BAD_USER_INPUT",
+        REGISTER,
+        _subject(enterprise_id(), name="瓯江" + RTL + "业鞋"),
+    ),
+    Bad(
+        "name with a zero-width space",
+        "BAD_USER_INPUT",
+        REGISTER,
+        _subject(enterprise_id(), name="瓯" + ZERO_WIDTH + "江鞋业有限公司"),
+    ),
+    Bad(
+        "industry with a right-to-left isolate",
+        "BAD_USER_INPUT",
+        REGISTER,
+        _subject(enterprise_id(), industry="footwear\u2067"),
+    ),
+    Bad(
+        "household address with a byte order mark",
+        "BAD_USER_INPUT",
+        HOUSEHOLD,
+        lambda w: {"input": {"id": "H-bom", "address": "\ufeff鹿城区某街1号"}},
+    ),
+    Bad(
+        "sanction reason with a right-to-left override",
+        "BAD_USER_INPUT",
+        IMPOSE,
+        _impose(reason="拒不履行" + RTL + "令裁"),
+    ),
+    Bad(
+        "feedback note with a zero-width joiner",
+        "BAD_USER_INPUT",
+        FEEDBACK,
+        lambda w: {"input": {"checkId": w.check, "outcome": "APPLIED", "note": "已\u200d执行"}},
+        key="approval-key",
+    ),
+    Bad(
         "unknown district", "BAD_USER_INPUT", REGISTER, _subject(enterprise_id(), district="999999")
     ),
     Bad(
@@ -610,10 +647,12 @@ async def test_bad_input_is_refused_and_writes_nothing(
 HOSTILE_BUT_VALID = [
     INJECTION,
     INJECTION_2,
-    "瓯江" + RTL + "业鞋",
-    "瓯" + ZERO_WIDTH + "江",
     "MATCH (n) DETACH DELETE n",
     "{{name}} ${name} %s <script>alert(1)</script>",
+    "温州市鹿城区鞋业有限公司",
+    "张三",
+    "买买提·艾力",
+    "阿卜杜拉·艾山 (Abdulla Hasan)",
 ]
 
 
@@ -621,8 +660,8 @@ HOSTILE_BUT_VALID = [
 async def test_hostile_but_valid_strings_are_stored_literally(
     name: str, world: World, api_server: ApiServer, graph: Graph
 ) -> None:
-    """A name is any text: Cypher, markup and bidi characters are stored as given, and
-    nothing else in the graph changes (one node more)."""
+    """A name is any visible text: Cypher, markup and Chinese names with '·' are stored
+    as given, and nothing else in the graph changes (one node more)."""
     nodes, rels, _ = await snapshot(graph)
     sid = enterprise_id()
     register(api_server, sid, "ENTERPRISE", name)
@@ -630,4 +669,47 @@ async def test_hostile_but_valid_strings_are_stored_literally(
     assert rows == [{"name": name}]
     after = await snapshot(graph)
     assert after[:2] == (nodes + 1, rels)
+    await graph.write("MATCH (s:Subject {id: $id}) DETACH DELETE s", {"id": sid})
+
+
+INVISIBLE_NAMES = {
+    "bidi override": "温州" + RTL + "司公限有业鞋",
+    "bidi isolate": "\u2066温州鞋业有限公司\u2069",
+    "zero-width space": "温州" + ZERO_WIDTH + "鞋业有限公司",
+    "zero-width joiner": "张\u200d三",
+    "word joiner": "张\u2060三",
+    "arabic letter mark": "买买提\u061c·艾力",
+    "private use": "张\ue000三",
+}
+
+
+@pytest.mark.parametrize("name", INVISIBLE_NAMES.values(), ids=INVISIBLE_NAMES.keys())
+async def test_invisible_characters_in_a_name_are_refused_and_nothing_is_written(
+    name: str, world: World, api_server: ApiServer, graph: Graph
+) -> None:
+    """Bidi controls, zero-width and other format/private-use characters are refused
+    with BAD_USER_INPUT naming input.name, and a read-back finds no such subject."""
+    before = await snapshot(graph)
+    sid = enterprise_id()
+    body = api_server.post(
+        REGISTER, {"input": {"id": sid, "kind": "ENTERPRISE", "name": name}}, key="admin-key"
+    )
+    assert [e["extensions"]["code"] for e in body.get("errors") or []] == ["BAD_USER_INPUT"], body
+    error = body["errors"][0]
+    assert error["extensions"].get("field") == "input.name", body
+    assert error["message"].startswith("input.name: "), body
+    assert not body.get("data"), body
+    rows = await graph.read("MATCH (s:Subject {id: $id}) RETURN s.name AS name", {"id": sid})
+    assert rows == [], rows
+    assert await snapshot(graph) == before, "a refused registration changed the graph"
+
+
+async def test_accepted_names_are_stored_in_nfc(
+    world: World, api_server: ApiServer, graph: Graph
+) -> None:
+    """Combining sequences are composed (NFC) before storing; Han text is unchanged."""
+    sid = enterprise_id()
+    register(api_server, sid, "ENTERPRISE", "鹿城区Cafe\u0301有限公司")
+    rows = await graph.read("MATCH (s:Subject {id: $id}) RETURN s.name AS name", {"id": sid})
+    assert rows == [{"name": "鹿城区Caf\u00e9有限公司"}]
     await graph.write("MATCH (s:Subject {id: $id}) DETACH DELETE s", {"id": sid})

@@ -209,9 +209,13 @@ async def test_public_credit_summary(api_server: ApiServer) -> None:
     pid = person_id()
     register(api_server, pid, "PERSON", "王小明")
     impose(api_server, subjectId=pid)
-    for key in (None, "public-key"):
+    for key in (None, "public-key"):  # no key, or a PUBLIC one: an API key is what is missing
         refused = api_server.post(SUMMARY, {"id": pid}, key=key)
-        assert error_code(refused) == "FORBIDDEN"
+        assert error_code(refused) == "UNAUTHENTICATED", refused
+        error = refused["errors"][0]
+        assert error["extensions"].get("field") == "subjectId", refused
+        assert "subjectId" in error["message"] and "API key" in error["message"], refused
+        assert not refused.get("data"), refused
         assert pid not in json.dumps(refused, ensure_ascii=False)
     allowed = api_server.post(SUMMARY, {"id": pid}, key="approval-key")["data"][
         "publicCreditSummary"

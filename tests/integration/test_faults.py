@@ -35,12 +35,6 @@ from graph_model.runtime.embedded import EmbeddedNeo4j
 from tests.conftest import TEST_DATA, free_port
 from tests.integration.test_limits import serve_app
 
-# see tests/integration/test_fuzz.py: sockets the driver drops unclosed when a query or a
-# connect is cancelled, as happens here when Neo4j goes away mid-query
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
-)
-
 REGISTER = "mutation($input: SubjectInput!) { registerSubject(input: $input) { id } }"
 IMPOSE = "mutation($input: SanctionInput!) { imposeSanction(input: $input) { id } }"
 RECOVERY_LIMIT = 10.0

@@ -25,11 +25,6 @@ from tests.conftest import Neo4jServer, free_port
 from tests.integration.helpers import enterprise_id, person_id
 from tests.integration.test_limits import RunningApp, app_settings, serve_app
 
-# see tests/integration/test_fuzz.py: sockets the driver drops unclosed when cancelled
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
-)
-
 
 @pytest.fixture(scope="module")
 def observed(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[RunningApp]:

@@ -7,15 +7,18 @@ import datetime as dt
 import json
 import random
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from api.settings import Settings
 from graph_model.driver import Graph
 from graph_model.labels import Rel
-from tests.conftest import ApiServer
+from tests.conftest import ApiServer, Neo4jServer
 from tests.integration.helpers import person_id
 from tests.integration.scenario import build_shoe_world, impose
+from tests.integration.test_limits import app_settings, serve_app
 from tests.integration.test_risk_support import NOW, errors_of, link, put, subject
 
 RELATED = """
@@ -145,6 +148,38 @@ async def test_a_super_node_is_listed_not_expanded_and_paged_on_its_own(
     assert first["totalCount"] == 207 and first["capped"] == []
     assert len(nodes) == 207 and len({n["id"] for n in nodes}) == 207
     assert len(links_seen) == 206 and len({x["id"] for x in links_seen}) == 206
+
+
+async def test_risk_settings_from_the_environment_reach_the_resolvers(
+    api_server: ApiServer, graph: Graph, neo4j_server: Neo4jServer, keys_file: Path
+) -> None:
+    """CREDITLINK_RISK_DEGREE_CAP, read by Settings.from_env, is what an app built by
+    create_app caps super-nodes at (the default app beside it keeps 200)."""
+    center = subject("PERSON", "中心人")
+    hub = subject("ENTERPRISE", "温州大厂有限公司")
+    small = subject("ENTERPRISE", "温州小厂有限公司")
+    staff = [subject("PERSON", f"员工{i}") for i in range(2)]
+    links = [
+        link(center["id"], hub["id"], Rel.LEGAL_REPRESENTATIVE_OF),
+        link(center["id"], small["id"], Rel.LEGAL_REPRESENTATIVE_OF),
+        *(link(p["id"], hub["id"], Rel.EXECUTIVE_OF, role="OTHER") for p in staff),
+    ]
+    await put(graph, [center, hub, small, *staff], links)
+    variables = {"id": center["id"], "depth": 2, "at": NOW}
+
+    default = related(api_server, **variables)
+    assert default["degreeCap"] == 200 and default["capped"] == []
+
+    risk = Settings.from_env({"CREDITLINK_RISK_DEGREE_CAP": "2"}).risk
+    assert risk.degree_cap == 2
+    with serve_app(app_settings(neo4j_server, keys_file, risk=risk)) as app:
+        body = app.request(RELATED, variables, "regulator-key").json()
+    assert "errors" not in body, body
+    page = body["data"]["relatedParties"]
+    assert page["degreeCap"] == 2
+    assert [c["id"] for c in page["capped"]] == [hub["id"]]  # 3 links > 2: not expanded
+    assert "above the cap of 2" in page["capped"][0]["hint"]
+    assert {n["id"] for n in page["nodes"]} == {center["id"], hub["id"], small["id"]}
 
 
 def reference(

@@ -137,6 +137,35 @@ async def test_every_bad_subject_field_is_reported(tmp_path: Path) -> None:
     assert reasons[(8, "id")] == f"{PERSON2} is already on line 7"
 
 
+async def test_invisible_characters_are_refused_in_imported_text(tmp_path: Path) -> None:
+    """The same character rule as the API: bidi controls and zero-width characters in a
+    name, industry, address or sanction text are row problems naming the column."""
+    subjects = f"""id,kind,name,district,industry,registeredCapital,establishedOn,status,birthDate
+{ENTERPRISE},ENTERPRISE,温州\u202e司公限有业鞋,330302,footwear,,,,
+{BUSINESS},INDIVIDUAL_BUSINESS,鹿城小吃店,330302,cater\u200bing,,,,
+{PERSON},PERSON,买买提·艾力,330302,,,,,
+{PERSON2},PERSON,张\ufeff三,,,,,,
+"""
+    households = "id,district,address\nH330302000001,330302,鹿城区\u2066某街1号\n"
+    head = "id,listType,subjectId,issuerId,decidedOn,validFrom,validTo,status,jurisdiction,documentNo,reason,responsiblePersonIds\n"
+    sanctions = (
+        head + f",MAJOR_TAX_VIOLATION,{ENTERPRISE},wz-tax,2025-01-01,,,,,D1,拒不\u200f履行,\n"
+    )
+    report = await run(
+        write(tmp_path, subjects=subjects, households=households, sanctions=sanctions)
+    )
+    got = problems(report)
+    assert ("subjects", 2, "name") in got
+    assert ("subjects", 3, "industry") in got
+    assert not any(file == "subjects" and line == 4 for file, line, _ in got)  # 买买提·艾力
+    assert ("subjects", 5, "name") in got
+    assert ("households", 2, "address") in got
+    assert ("sanctions", 2, "reason") in got
+    reasons = {(Path(p.file).stem, p.line, p.field): p.reason for p in report.problems}
+    assert "bidirectional control character U+202E" in reasons[("subjects", 2, "name")]
+    assert "zero-width character U+200B" in reasons[("subjects", 3, "industry")]
+
+
 async def test_bad_headers_reject_the_file(tmp_path: Path) -> None:
     report = await run(write(tmp_path, subjects="id,kind,colour\n", households=""))
     got = problems(report)

@@ -20,7 +20,6 @@ from graph_model.risk.common import (
     first_arg,
     relations_arg,
 )
-from graph_model.risk.config import RiskConfig, config_from_env
 from graph_model.risk.neighbourhood import NeighbourhoodPage, neighbourhood_query
 
 
@@ -68,16 +67,6 @@ def test_lucene_input_is_escaped_words_and_ids_are_prefixes() -> None:
     with pytest.raises(BadUserInput, match=r"^query: must not be blank$"):
         search.clean_query("  \t ")
     assert search.clean_query("  瓯江   鞋业 ") == "瓯江 鞋业"
-
-
-def test_config_from_the_environment() -> None:
-    assert config_from_env({}) == RiskConfig()
-    assert config_from_env({"CREDITLINK_RISK_DEGREE_CAP": "50"}).degree_cap == 50
-    assert config_from_env({"CREDITLINK_RISK_CONTROL_THRESHOLD_PCT": "30"}).control_threshold == 0.3
-    with pytest.raises(ValueError, match="CREDITLINK_RISK_DEGREE_CAP"):
-        config_from_env({"CREDITLINK_RISK_DEGREE_CAP": "0"})
-    with pytest.raises(ValueError, match="not an integer"):
-        config_from_env({"CREDITLINK_RISK_OWNERSHIP_HOPS": "ten"})
 
 
 def test_the_neighbourhood_query_is_bounded_text() -> None:

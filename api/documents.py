@@ -1,0 +1,128 @@
+"""Documents parsed and validated once, remembered by their text.
+
+Approval systems send the same handful of documents all day, so parsing and validating
+them again per request is waste. One bounded LRU per schema maps a document's text to
+its AST and its validation errors; the one strawberry extension below reads it on the
+parse and validate steps (for HTTP and WebSocket alike), and `api.http` reads it for the
+limits it checks before execution. It replaces strawberry's ParserCache,
+ValidationCache, MaxTokensLimiter and AddValidationRules: four extensions whose hooks
+ran on every request (bench/README.md, "What was tried").
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from threading import Lock
+from typing import TypeVar
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import SchemaExtension
+
+# longer documents are parsed and validated every time: they are rare, and remembering
+# them would let a caller fill memory with large unique texts
+CACHED_QUERY_CHARS = 20_000
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    document: DocumentNode
+    errors: list[GraphQLError]
+
+
+class DocumentCache:
+    def __init__(
+        self,
+        rules: Sequence[type[ASTValidationRule]],
+        *,
+        max_tokens: int,
+        introspection: bool,
+        maxsize: int = 1024,
+    ) -> None:
+        self.rules = tuple(specified_rules) + tuple(rules)
+        if not introspection:
+            self.rules += (NoSchemaIntrospectionCustomRule,)
+        self.max_tokens = max_tokens
+        self.maxsize = maxsize
+        self._parsed: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._validated: OrderedDict[str, list[GraphQLError]] = OrderedDict()
+        self._lock = Lock()
+
+    def parse(self, query: str) -> DocumentNode:
+        """The document; a GraphQLError (syntax, too many tokens) when there is none."""
+        if len(query) > CACHED_QUERY_CHARS:
+            return self._parse(query)
+        with self._lock:
+            found = self._parsed.get(query)
+            if found is not None:
+                self._parsed.move_to_end(query)
+                return found
+        document = self._parse(query)
+        self._remember(self._parsed, query, document)
+        return document
+
+    def parse_or_none(self, query: str) -> DocumentNode | None:
+        try:
+            return self.parse(query)
+        except (GraphQLError, RecursionError):
+            return None
+
+    def validate(
+        self, schema: GraphQLSchema, query: str, document: DocumentNode
+    ) -> list[GraphQLError]:
+        if len(query) > CACHED_QUERY_CHARS:
+            return validate(schema, document, self.rules)
+        with self._lock:
+            found = self._validated.get(query)
+            if found is not None:
+                self._validated.move_to_end(query)
+                return list(found)
+        errors = validate(schema, document, self.rules)
+        self._remember(self._validated, query, errors)
+        return list(errors)
+
+    def _parse(self, query: str) -> DocumentNode:
+        try:
+            return parse(query, max_tokens=self.max_tokens)
+        except RecursionError:
+            raise GraphQLError("the query is nested too deeply to parse") from None
+
+    def _remember(self, cache: OrderedDict[str, V], query: str, value: V) -> None:
+        with self._lock:
+            cache[query] = value
+            if len(cache) > self.maxsize:
+                cache.popitem(last=False)
+
+
+def document_gate(cache: DocumentCache) -> type[SchemaExtension]:
+    """The schema's one extension: parse and validate through `cache`."""
+
+    class DocumentGate(SchemaExtension):
+        def on_parse(self) -> Iterator[None]:
+            context = self.execution_context
+            if context.graphql_document is None and context.query:
+                context.graphql_document = cache.parse(context.query)
+            yield
+
+        def on_validate(self) -> Iterator[None]:
+            context = self.execution_context
+            document = context.graphql_document
+            if document is not None and context.query:
+                context.pre_execution_errors = cache.validate(
+                    context.schema._schema, context.query, document
+                )
+            yield
+
+    return DocumentGate
