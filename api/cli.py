@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 
 from api.settings import PROJECT_ROOT, Settings, SettingsError
@@ -83,6 +84,11 @@ def cmd_serve(settings: Settings) -> int:
         print(f"Demo API keys (one per role): {settings.keys_file}")
     sys.stdout.flush()
     configure_logging(settings.log_level)
+    # Everything alive now (modules, the schema, the catalogue) lives as long as the
+    # process: frozen, the cyclic GC's full collections no longer walk it on the request
+    # path. Measured: open-loop p99 at 350 checks/s 20-57 -> 9-20 ms (bench/README.md).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app,
         host=settings.host,

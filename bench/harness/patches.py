@@ -2,11 +2,12 @@
 
 `python -m bench.harness --patches a,b` adds an API variant with the named patches on,
 interleaved with the default one, so a change's gain is measured side by side before it
-goes into the product. bench/README.md ("What was tried") records each result.
+goes into the product; `python -m bench.harness.serve --patches=a` serves one by hand.
+bench/README.md ("What was tried") records each result.
 
-None is pending: the two measured here before (`records-epoch`, `autocommit-read`)
-are now the product's own behaviour (graph_model/check_records.py, graph_model/driver.py).
-A new candidate is a function below, registered in PATCHES.
+None is pending. Measured here and now the product's own behaviour: `records-epoch`
+(graph_model/check_records.py), `autocommit-read` (graph_model/driver.py) and
+`gc-freeze` (api/cli.py). A new candidate is a function registered in PATCHES.
 """
 
 from __future__ import annotations
