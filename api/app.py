@@ -81,7 +81,9 @@ async def _prepare_database(state: AppState) -> None:
     delay = 0.5
     while True:
         try:
-            await migrations.apply_migrations(state.graph)
+            await migrations.apply_migrations(
+                state.graph, progress=lambda waiting: _report_indexes(state, waiting)
+            )
             await sync_departments(state.graph, state.catalogue)
             # ready means fast: the first real checks must not pay for query planning
             await _warm_up(state)
@@ -91,6 +93,11 @@ async def _prepare_database(state: AppState) -> None:
             state.ready_reason = f"neo4j: {exc.message}"
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def _report_indexes(state: AppState, waiting: list[dict[str, Any]]) -> None:
+    populating = ", ".join(f"{row['name']} {row['populationPercent'] or 0:.0f}%" for row in waiting)
+    state.ready_reason = f"indexes populating: {populating}"
 
 
 async def _warm_up(state: AppState) -> None:

@@ -7,9 +7,14 @@ statements use IF NOT EXISTS and the record is a MERGE.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from graph_model.driver import Graph
+from graph_model.errors import InternalError, ServiceUnavailable
 from graph_model.labels import Label, Rel
 
 
@@ -100,7 +105,12 @@ RECORD_MIGRATION = (
     f"MERGE (m:{Label.MIGRATION.value} {{version: $version}}) "
     "ON CREATE SET m.description = $description, m.appliedAt = datetime()"
 )
-AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+# one short read per poll: `db.awaitIndexes` would wait inside one transaction, which the
+# server's transaction timeout (60 s) kills while a large store's indexes still populate
+INDEXES_NOT_ONLINE = (
+    "SHOW INDEXES YIELD name, state, populationPercent WHERE state <> 'ONLINE' "
+    "RETURN name, state, populationPercent ORDER BY name"
+)
 
 
 async def applied_versions(graph: Graph) -> set[int]:
@@ -113,8 +123,11 @@ async def pending(graph: Graph) -> list[Migration]:
     return [m for m in MIGRATIONS if m.version not in done]
 
 
-async def apply_migrations(graph: Graph) -> list[int]:
-    """Apply what is pending; returns the versions applied now."""
+async def apply_migrations(
+    graph: Graph, *, progress: Callable[[list[dict[str, Any]]], None] | None = None
+) -> list[int]:
+    """Apply what is pending, then wait for every index to be ONLINE (`progress` is told
+    which are not yet, on each poll); returns the versions applied now."""
     applied: list[int] = []
     for migration in await pending(graph):
         for statement in migration.statements:
@@ -126,6 +139,30 @@ async def apply_migrations(graph: Graph) -> list[int]:
             name="migrations.record",
         )
         applied.append(migration.version)
-    if applied:
-        await graph.write(AWAIT_INDEXES, name="migrations.await")
+    await await_indexes(graph, progress=progress)
     return applied
+
+
+async def await_indexes(
+    graph: Graph,
+    *,
+    timeout: float = 3600.0,
+    poll: float = 0.5,
+    progress: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> None:
+    """Wait until every index is ONLINE: a store imported in bulk, or a new index on a large
+    one, populates in the background, and queries planned meanwhile would scan."""
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = await graph.read(INDEXES_NOT_ONLINE, name="migrations.indexes")
+        failed = [row["name"] for row in waiting if row["state"] == "FAILED"]
+        if failed:
+            raise InternalError(f"indexes failed to populate: {', '.join(failed)}")
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            names = ", ".join(f"{r['name']} {r['populationPercent'] or 0:.0f}%" for r in waiting)
+            raise ServiceUnavailable(f"indexes still populating after {timeout:.0f} s: {names}")
+        if progress is not None:
+            progress(waiting)
+        await asyncio.sleep(poll)

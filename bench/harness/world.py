@@ -74,8 +74,7 @@ async def _migrate(uri: str) -> None:
     driver = create_driver(uri, "neo4j", "")
     graph = Graph(driver, "neo4j")
     try:
-        await migrations.apply_migrations(graph)
-        await graph.write("CALL db.awaitIndexes(3600)", name="bench.awaitIndexes")
+        await migrations.apply_migrations(graph)  # returns once every index is ONLINE
         await sync_departments(graph, load_catalogue())
     finally:
         await driver.close()
