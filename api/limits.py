@@ -9,6 +9,7 @@ the number of operations they run at once (`LimitedTransportWSHandler`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -33,6 +34,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
 TOO_COMPLEX = {"code": "QUERY_TOO_COMPLEX"}
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
 def _walk(
@@ -68,12 +73,7 @@ def _walk(
 def limits_rule(max_depth: int, max_aliases: int) -> type[ASTValidationRule]:
     class QueryLimits(ASTValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
-            context = self.context
-            fragments = {
-                d.name.value: d
-                for d in context.document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
+            fragments = _fragments(self.context.document)
             depth, aliases = _walk(node.selection_set, fragments, 0, frozenset())
             name = node.name.value if node.name else "anonymous"
             if depth > max_depth:
@@ -112,19 +112,22 @@ def select_operation(
     return None
 
 
-def root_field_names(document: DocumentNode, operation: OperationDefinitionNode) -> list[str]:
-    """The root fields an operation selects (names, not aliases), fragments included."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    names: list[str] = []
-    pending: list[SelectionSetNode] = [operation.selection_set]
+def _fields(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    *,
+    deep: bool,
+) -> Iterator[FieldNode]:
+    """The fields selected, through inline fragments and each named fragment once;
+    `deep` goes on into the fields' own selections (iterative: no recursion limit)."""
+    pending: list[SelectionSetNode] = [selection_set]
     seen: set[str] = set()
     while pending:
         for selection in pending.pop().selections:
             if isinstance(selection, FieldNode):
-                if selection.name.value not in names:
-                    names.append(selection.name.value)
+                yield selection
+                if deep and selection.selection_set is not None:
+                    pending.append(selection.selection_set)
             elif isinstance(selection, InlineFragmentNode):
                 pending.append(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
@@ -132,6 +135,14 @@ def root_field_names(document: DocumentNode, operation: OperationDefinitionNode)
                 if fragment is not None and fragment.name.value not in seen:
                     seen.add(fragment.name.value)
                     pending.append(fragment.selection_set)
+
+
+def root_field_names(document: DocumentNode, operation: OperationDefinitionNode) -> list[str]:
+    """The root fields an operation selects (names, not aliases), fragments included."""
+    names: list[str] = []
+    for field in _fields(operation.selection_set, _fragments(document), deep=False):
+        if field.name.value not in names:
+            names.append(field.name.value)
     return names
 
 
@@ -175,38 +186,22 @@ def check_argument_sizes(
     problem = _oversized_json(values, max_items, "variables")
     if problem is not None:
         return problem
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    pending: list[SelectionSetNode] = [operation.selection_set]
-    seen: set[str] = set()
-    while pending:
-        for selection in pending.pop().selections:
-            if isinstance(selection, FieldNode):
-                for argument in selection.arguments or ():
-                    where = f"{selection.name.value}({argument.name.value})"
-                    if argument.name.value == "first":
-                        first = _literal_int(argument.value, values)
-                        if isinstance(first, int) and not 0 <= first <= max_page:
-                            return f"{where}: page size {first}; between 0 and {max_page}"
-                    nodes: list[ValueNode] = [argument.value]
-                    while nodes:
-                        node = nodes.pop()
-                        if isinstance(node, ListValueNode):
-                            if len(node.values) > max_items:
-                                return f"{where}: {len(node.values)} items; at most {max_items}"
-                            nodes.extend(node.values)
-                        elif isinstance(node, ObjectValueNode):
-                            nodes.extend(f.value for f in node.fields)
-                if selection.selection_set is not None:
-                    pending.append(selection.selection_set)
-            elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None and fragment.name.value not in seen:
-                    seen.add(fragment.name.value)
-                    pending.append(fragment.selection_set)
+    for field in _fields(operation.selection_set, _fragments(document), deep=True):
+        for argument in field.arguments or ():
+            where = f"{field.name.value}({argument.name.value})"
+            if argument.name.value == "first":
+                first = _literal_int(argument.value, values)
+                if isinstance(first, int) and not 0 <= first <= max_page:
+                    return f"{where}: page size {first}; between 0 and {max_page}"
+            nodes: list[ValueNode] = [argument.value]
+            while nodes:
+                node = nodes.pop()
+                if isinstance(node, ListValueNode):
+                    if len(node.values) > max_items:
+                        return f"{where}: {len(node.values)} items; at most {max_items}"
+                    nodes.extend(node.values)
+                elif isinstance(node, ObjectValueNode):
+                    nodes.extend(f.value for f in node.fields)
     return None
 
 
