@@ -33,7 +33,7 @@ from graph_model import migrations
 from graph_model.catalogue_sync import sync_departments
 from graph_model.check_records import CheckRecorder
 from graph_model.checks import CheckEngine
-from graph_model.driver import Graph, create_driver, translate
+from graph_model.driver import Graph, create_driver
 from graph_model.errors import CreditLinkError, Unauthenticated
 from graph_model.impact import ImpactEngine
 from graph_model.values import utc_now
@@ -155,15 +155,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def readyz(request: Request) -> Response:
         state: AppState = request.app.state.creditlink
-        # a plain connection first: it fails at once while Neo4j is down, where a query would
-        # wait out the driver's retries (seconds) before saying so
         try:
-            await state.graph.driver.verify_connectivity()
-        except Exception as exc:
-            reason = f"neo4j is unreachable: {translate(exc).message}"
+            await state.graph.ping()
+        except CreditLinkError as exc:
+            reason = f"neo4j is unreachable: {exc.message}"
             return json_response({"status": "unavailable", "reason": reason}, 503)
-        if not await state.graph.ping():
-            return json_response({"status": "unavailable", "reason": "neo4j is unreachable"}, 503)
         try:
             pending = await migrations.pending(state.graph)
         except CreditLinkError as exc:

@@ -126,16 +126,16 @@ class Graph:
         if self.observe is not None:
             self.observe(name, time.perf_counter() - started)
 
-    async def ping(self) -> bool:
-        """One attempt, no retries: readiness must answer at once when Neo4j is away."""
+    async def ping(self) -> None:
+        """One query, one attempt: readiness must say at once when Neo4j is away (as the
+        translated error), where a read would wait out its retries."""
         try:
             async with self.driver.session(
                 database=self.database, default_access_mode=neo4j.READ_ACCESS
             ) as session:
                 await (await session.run("RETURN 1 AS ok")).consume()
-        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError):
-            return False
-        return True
+        except Exception as exc:
+            raise translate(exc) from exc
 
 
 async def _uncancellable(work: Coroutine[Any, Any, T]) -> T:
