@@ -126,7 +126,7 @@ async def ensure_world(
 
     await migrations.apply_migrations(graph)
     await sync_departments(graph, load_catalogue())
-    world = generate(WorldSpec(n_subjects=scale, seed=seed))
+    world = generate(WorldSpec(n_subjects=scale, seed=seed, link_history=True))  # as the bench
     # departments come from the catalogue too, so only the world's own records are compared
     expected = {k: v for k, v in world.counts().items() if k != "Department"}
     have = await stored_counts(graph, list(expected))

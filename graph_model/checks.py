@@ -9,15 +9,14 @@ picks one canonical path per (measure, role, sanction) and decides.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from graph_model.driver import Graph
 from graph_model.labels import Label
 from graph_model.role_patterns import PATH_OF, render_chain, sanction_link
-from graph_model.sanctions_read import APPLIES_AT, SANCTION_FIELDS
-from graph_model.values import city_date, native
+from graph_model.sanctions_read import AT_FROM_EPOCH, SANCTION_FIELDS, applies_at
+from graph_model.values import city_date, epoch_pair, native, random_ids
 from rules.compiler import compile_catalogue, list_types_by_role
 from rules.models import Catalogue, Effect, Measure, strongest
 
@@ -102,7 +101,7 @@ class CheckEngine:
                 prefix = f"c{len(branches)}_"
                 rendered = render_chain(chain, prefix, "s.decidedOn")
                 params.update(rendered.params)
-                where = [f"s.listType IN $lt_{role_id}", APPLIES_AT.format(s="s")]
+                where = [f"s.listType IN $lt_{role_id}", applies_at("s", at=AT_FROM_EPOCH)]
                 where += rendered.conditions
                 rels = ", ".join(rendered.rels_from_x)
                 lines = [rendered.pattern] if rendered.pattern else []
@@ -131,19 +130,32 @@ class CheckEngine:
         )
         return query, params
 
+    def statement(
+        self, area: str, subject_ids: list[str], at: dt.datetime
+    ) -> tuple[str, dict[str, Any]]:
+        """The area's check query and its parameters for these ids at instant `at`."""
+        query, fixed = self.query_for(area)
+        return query, {**fixed, "ids": subject_ids, "at": epoch_pair(at), "day": city_date(at)}
+
     async def check_many(
         self, graph: Graph, subject_ids: list[str], area: str, at: dt.datetime
     ) -> list[CheckOutcome]:
-        query, fixed = self.query_for(area)
-        params = {**fixed, "ids": subject_ids, "at": at, "day": city_date(at)}
+        query, params = self.statement(area, subject_ids, at)
         rows = await graph.read(query, params, name="jointSanctionCheck")
+        check_ids = random_ids("C", len(rows))
         return [
-            self._outcome(subject_ids[row["i"]], row["known"], row["hits"], area, at)
-            for row in rows
+            self._outcome(check_id, subject_ids[row["i"]], row["known"], row["hits"], area, at)
+            for check_id, row in zip(check_ids, rows, strict=True)
         ]
 
     def _outcome(
-        self, subject_id: str, known: bool, hits: list[dict[str, Any]], area: str, at: dt.datetime
+        self,
+        check_id: str,
+        subject_id: str,
+        known: bool,
+        hits: list[dict[str, Any]],
+        area: str,
+        at: dt.datetime,
     ) -> CheckOutcome:
         # (measure, role, sanction) -> the canonical path among all found
         best: dict[tuple[str, str, str], tuple[Measure, dict[str, Any], list[dict[str, Any]]]] = {}
@@ -163,7 +175,7 @@ class CheckEngine:
             [(m, key[1], sanction, path) for key, (m, sanction, path) in best.items()]
         )
         return CheckOutcome(
-            check_id=f"C{uuid.uuid4().hex}",
+            check_id=check_id,
             subject_id=subject_id,
             subject_known=known,
             area=area,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,3 +56,11 @@ def epoch_pair(at: dt.datetime) -> list[int]:
     """
     delta = aware(at) - _EPOCH
     return [delta.days * 86_400 + delta.seconds, delta.microseconds * 1000]
+
+
+def random_ids(prefix: str, count: int) -> list[str]:
+    """`count` ids of `prefix` and 128 random bits in hex, as `uuid4().hex` would give,
+    from one `os.urandom` call: a batch of 1,000 checks made 1,000 getrandom syscalls,
+    ~6% of batchCheck's API time."""
+    pool = os.urandom(16 * count).hex()
+    return [prefix + pool[32 * i : 32 * (i + 1)] for i in range(count)]

@@ -1,6 +1,6 @@
 """`python -m seeds`: generate a world (and time it), or load one into Neo4j.
 
-python -m seeds generate --subjects 100000
+python -m seeds generate --subjects 100000 [--link-history]
 python -m seeds load --uri bolt://127.0.0.1:7791 --subjects 100000
 python -m seeds load --uri bolt://127.0.0.1:7791 --demo
 """
@@ -21,7 +21,9 @@ from seeds.spec import DEFAULT_SEED
 
 
 def _world(args: argparse.Namespace) -> World:
-    return demo_world() if args.demo else generate(WorldSpec(args.subjects, seed=args.seed))
+    if args.demo:
+        return demo_world()
+    return generate(WorldSpec(args.subjects, seed=args.seed, link_history=args.link_history))
 
 
 def _generate(world: World, batch_size: int) -> int:
@@ -48,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subjects", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--demo", action="store_true", help="the demo world instead")
+    parser.add_argument(
+        "--link-history",
+        action="store_true",
+        help="ended ties too: past household registrations, former officers and holders",
+    )
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--uri", default=os.environ.get("NEO4J_URI"), help="or NEO4J_URI")
     parser.add_argument("--user", default=os.environ.get("NEO4J_USER", "neo4j"))

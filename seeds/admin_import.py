@@ -1,7 +1,7 @@
 """The fastest load of a generated world: CSVs from the generator's blocks, then
 `neo4j-admin database import full` run from the Maven artifacts in target/lib.
 
-    python -m seeds.admin_import --subjects 1000000 --home .data/x/neo4j
+    python -m seeds.admin_import --subjects 1000000 --home .data/x/neo4j [--link-history]
 
 Blocks are independent, so `workers` processes write them in parallel (worker w takes
 blocks w, w + workers, ...), each to its own files; the import tool reads every worker's
@@ -318,10 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, required=True, help="the embedded store's home")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--keep-csv", action="store_true")
+    parser.add_argument("--link-history", action="store_true", help="ended ties too")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     report = import_world(
-        generate(WorldSpec(args.subjects, seed=args.seed)),
+        generate(WorldSpec(args.subjects, seed=args.seed, link_history=args.link_history)),
         args.home.resolve(),
         workers=args.workers,
         keep_csv=args.keep_csv,

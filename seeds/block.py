@@ -2,10 +2,14 @@
 
 A block is rebuilt from (spec, index) alone, with random streams of its own per
 purpose, so any block can be produced on any worker, in any order, identically.
+With `spec.link_history`, memberships and links are followed by the block's history
+(`seeds.history`), numbered on after the current ones of their type: the rows without
+history are, id for id, the first rows with it.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Mapping
@@ -22,6 +26,7 @@ from seeds.contacts import (
     unit_phone,
 )
 from seeds.dates import from_ordinal
+from seeds.history import History, build_history
 from seeds.layout import PERSONS_PER_BLOCK, BlockLayout
 from seeds.naming import person_names, unit_name
 from seeds.organisations import Organisations, build_organisations
@@ -80,6 +85,7 @@ class Block:
         )
         self._links: dict[Rel, list[LinkRow]] | None = None
         self._sanctions: list[SanctionRow] | None = None
+        self._history: History | None = None
 
     @property
     def index(self) -> int:
@@ -87,6 +93,19 @@ class Block:
 
     def units(self, kind: SubjectKind) -> list[Unit]:
         return self.organisations.units[kind]
+
+    @property
+    def history(self) -> History | None:
+        """The block's ended ties (planned on first use); None unless the spec asks for them."""
+        if not self.spec.link_history:
+            return None
+        if self._history is None:
+            self._history = build_history(
+                self.population,
+                self.organisations,
+                block_rng(self.spec.seed, "history", self.index),
+            )
+        return self._history
 
     # -- nodes -------------------------------------------------------------------------
 
@@ -162,7 +181,7 @@ class Block:
     def memberships(self) -> list[LinkRow]:
         pop = self.population
         prefix = f"{LINK_PREFIX[Rel.MEMBER_OF]}-{self.index:05d}-"
-        return [
+        rows = [
             LinkRow(
                 id=f"{prefix}{i + 1:06d}",
                 src=pop.person_id(i),
@@ -174,6 +193,21 @@ class Block:
             )
             for i in range(len(pop))
         ]
+        history = self.history
+        if history is not None:
+            rows.extend(
+                LinkRow(
+                    id=f"{prefix}{n:06d}",
+                    src=pop.person_id(m.person),
+                    dst=pop.household_id(m.household),
+                    validFrom=from_ordinal(m.start),
+                    validTo=from_ordinal(m.end),
+                    source="public-security",
+                    role=m.role.value,
+                )
+                for n, m in enumerate(history.memberships, start=len(pop) + 1)
+            )
+        return rows
 
     def links(self, rel: Rel) -> list[LinkRow]:
         if rel is Rel.MEMBER_OF:
@@ -185,7 +219,8 @@ class Block:
     def _build_links(self) -> dict[Rel, list[LinkRow]]:
         pop = self.population
         by_rel: dict[Rel, list[LinkRow]] = {}
-        for tie in self.organisations.ties:
+        history = self.history
+        for tie in itertools.chain(self.organisations.ties, history.ties if history else ()):
             rows = by_rel.setdefault(tie.rel, [])
             if tie.person is not None:
                 src = pop.person_id(tie.person)
@@ -210,9 +245,11 @@ class Block:
 
     def link_count(self, rel: Rel) -> int:
         """How many links of `rel` the block has, without building their rows."""
+        history = self.history
+        ended = history.count(rel) if history is not None else 0
         if rel is Rel.MEMBER_OF:
-            return len(self.population)
-        return sum(1 for t in self.organisations.ties if t.rel is rel)
+            return len(self.population) + ended
+        return sum(1 for t in self.organisations.ties if t.rel is rel) + ended
 
     # -- sanctions ---------------------------------------------------------------------
 

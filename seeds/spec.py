@@ -1,4 +1,4 @@
-"""What world to generate: its size, seed, kind mix and sanction rates."""
+"""What world to generate: its size, seed, kind mix, sanction rates and link history."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ class WorldSpec:
     person_sanction_rate: float = 0.003
     mix: Mapping[SubjectKind, float] = field(default_factory=lambda: CITY_MIX)
     recognition: Recognition = default_recognition
+    # Ended ties too (seeds/history.py): past household registrations, former officers,
+    # heads and shareholders. Off, the world is exactly what it was without the option;
+    # on, it has the same rows plus the history's, drawn on random streams of their own.
+    link_history: bool = False
 
     def __post_init__(self) -> None:
         if self.n_subjects < 1:

@@ -94,6 +94,13 @@ class LeaderPool:
             self.people.append(i)
             self.cum.append(total)
         if not self.people:
+            # a tiny block whose only adults are its oldest (born before 1945): they lead
+            for i, b in enumerate(pop.birth):
+                if b <= ADULT_BIRTH_ORD:
+                    total += 1.0
+                    self.people.append(i)
+                    self.cum.append(total)
+        if not self.people:
             # a block always has a household head, and heads are born by 2000
             raise ValueError(f"block {pop.layout.index} has no adult to lead its units")
 

@@ -26,12 +26,12 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     from bench.harness.norust import rust_active
     from bench.harness.queries import CHECK_GQL
     from graph_model.checks import CheckEngine
-    from graph_model.values import city_date, utc_now
+    from graph_model.values import utc_now
     from rules.loader import load_catalogue
 
     engine = CheckEngine(load_catalogue())
     area = spec["area"]
-    query, fixed = engine.query_for(area)
+    query, _ = engine.query_for(area)
     ids: list[str] = spec["ids"]
     rounds = int(spec.get("rounds", 3))
     urls: dict[str, str] = spec.get("urls", {})
@@ -58,8 +58,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         for r in range(rounds + 1):  # round 0 warms caches and plans, not recorded
             for sid in ids:
-                at = utc_now()
-                params = {**fixed, "ids": [sid], "at": at, "day": city_date(at)}
+                _, params = engine.statement(area, [sid], utc_now())
                 # the floor: the query as the product runs it (graph_model.driver.Graph._read),
                 # an auto-commit transaction: RUN+PULL in one write, no BEGIN/COMMIT
                 t0 = time.perf_counter()

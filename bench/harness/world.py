@@ -117,11 +117,19 @@ def prepare(
     rates: tuple[float, float] | None = None,
     log: Any = print,
 ) -> Store:
-    """`rates`: (unit, person) sanction rates; the generator's defaults when None."""
-    spec = WorldSpec(scale, seed=seed)
+    """`rates`: (unit, person) sanction rates; the generator's defaults when None.
+
+    Every scale's world has link history (ended ties, `seeds/history.py`), so the 100k, 1M
+    and city worlds are the same kind of world; a store loaded without it is not reused.
+    """
+    spec = WorldSpec(scale, seed=seed, link_history=True)
     if rates is not None:
         spec = WorldSpec(
-            scale, seed=seed, unit_sanction_rate=rates[0], person_sanction_rate=rates[1]
+            scale,
+            seed=seed,
+            unit_sanction_rate=rates[0],
+            person_sanction_rate=rates[1],
+            link_history=True,
         )
     wanted_rates = [spec.unit_sanction_rate, spec.person_sanction_rate]
     marker_path = data_dir / MARKER
@@ -132,6 +140,7 @@ def prepare(
             marker.get("scale") != scale
             or marker.get("seed") != seed
             or marker.get("sanction_rates", wanted_rates) != wanted_rates
+            or marker.get("link_history", False) != spec.link_history
             or not marker.get("complete")
         ):
             marker = None
@@ -182,6 +191,7 @@ def prepare(
         "scale": scale,
         "seed": seed,
         "sanction_rates": wanted_rates,
+        "link_history": spec.link_history,
         "loader": loader,
         "complete": True,
         "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

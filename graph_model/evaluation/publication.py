@@ -27,13 +27,13 @@ from graph_model.errors import BadUserInput
 from graph_model.identifiers import SubjectKind, mask_resident_id
 from graph_model.labels import Label, SystemRel
 from graph_model.registry import SUBJECT_FIELDS
-from graph_model.sanctions_read import APPLIES_AT
+from graph_model.sanctions_read import applies_at
 from graph_model.values import city_date, native
 from rules.models import Catalogue
 
 CURSOR_VERSION = "p1"
 
-PUBLISHED_WHERE = "x.status = 'ACTIVE' AND x.listType IN $listTypes AND " + APPLIES_AT.format(s="x")
+PUBLISHED_WHERE = "x.status = 'ACTIVE' AND x.listType IN $listTypes AND " + applies_at("x")
 ENTRY_FIELDS = "x {.id, .listType, .kind, .decidedOn, .validTo, .issuerId}"
 PUBLIC_SUBJECT_FIELDS = "s {.id, .kind, .name, .district}"
 

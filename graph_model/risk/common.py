@@ -13,7 +13,7 @@ from typing import Any
 from graph_model.errors import BadUserInput
 from graph_model.labels import Label, Rel, SystemRel
 from graph_model.registry import SUBJECT_FIELDS
-from graph_model.sanctions_read import APPLIES_AT, SANCTION_FIELDS
+from graph_model.sanctions_read import SANCTION_FIELDS, applies_at
 
 ALL_RELATIONS: tuple[Rel, ...] = tuple(Rel)
 
@@ -29,7 +29,7 @@ def valid(r: str) -> str:
 
 
 def applies(s: str) -> str:
-    return APPLIES_AT.format(s=s)
+    return applies_at(s)
 
 
 def rel_types(relations: Iterable[Rel]) -> str:

@@ -358,6 +358,9 @@ class _CapturingTx:
 
 
 class _NoRecords:
+    def keys(self) -> tuple[str, ...]:
+        return ()
+
     def __aiter__(self) -> _NoRecords:
         return self
 

@@ -15,8 +15,14 @@ from graph_model.errors import InternalError, ServiceUnavailable
 
 
 class _Result:
+    """Records as the driver gives them: tuples of values, the keys on the result."""
+
     def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._keys = tuple(rows[0]) if rows else ()
         self._rows = iter(rows)
+
+    def keys(self) -> tuple[str, ...]:
+        return self._keys
 
     def __aiter__(self) -> _Result:
         return self
@@ -26,12 +32,7 @@ class _Result:
             row = next(self._rows)
         except StopIteration:
             raise StopAsyncIteration from None
-
-        class _Record:
-            def data(self) -> dict[str, Any]:
-                return row
-
-        return _Record()
+        return tuple(row[k] for k in self._keys)
 
 
 class _Driver:
@@ -145,3 +146,22 @@ async def test_a_cancelled_caller_whose_query_then_fails_logs_nothing_unretrieve
         loop.set_exception_handler(previous)
     assert fake.completed == 1 and fake.sessions_closed == 1
     assert seen == []
+
+
+def test_a_statement_is_sent_as_its_text_and_logged_short() -> None:
+    from neo4j._codec.packstream.v1 import PackableBuffer, Packer
+
+    from graph_model.driver import _Statement
+
+    text = "MATCH (x:Subject {id: $id}) RETURN x.id AS id"
+    statement = _Statement(text)
+    assert str(statement) is statement
+    assert statement == text
+    assert repr(statement) == f"<cypher {len(text)} chars>"
+
+    def packed(value: str) -> bytes:
+        buffer = PackableBuffer()
+        Packer(buffer).pack(value)
+        return bytes(buffer.data)
+
+    assert packed(statement) == packed(text)
