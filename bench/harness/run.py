@@ -354,6 +354,21 @@ def by_degree(raw: dict[str, Any], samples: list[dict[str, Any]]) -> list[dict[s
     return rows
 
 
+# A Neo4j just started runs its first tens of thousands of queries before its JIT has
+# compiled the hot paths: on the 100k store, 8 s bursts of checks right after a start cost
+# Neo4j 4.6, 2.7, 2.7, 2.1, 1.2, 0.76, 0.59, 0.57 ms per check, level from the ~60th second.
+# Each API is warmed for 20 s, so the first of them warms Neo4j for a full minute.
+WARM_UP_SECONDS = 20.0
+
+
+def warm_up(servers: list[Server], ids: list[str], seconds: float) -> None:
+    """Untimed closed-loop checks on every API, so every figure is of a warm system."""
+    log(f"warm-up: {seconds:g} s of checks on each of {len(servers)} APIs, not recorded")
+    for server in servers:
+        loadgen(server.url, check_bodies(server.url, ids), mode="closed", concurrency=16,
+                duration=seconds, warmup=0)  # fmt: skip
+
+
 def sweep(
     url: str, bodies: list[bytes], levels: list[int], duration: float, pids: dict[str, int]
 ) -> list[dict[str, Any]]:
@@ -796,6 +811,7 @@ def run_measurements(
         def pids(server: Server) -> dict[str, int]:
             return {"api" if server.name != "peer" else "peer": server.proc.pid, "neo4j": neo_pid}
 
+        warm_up([s for s in servers if s.name != "peer"], ids, WARM_UP_SECONDS)
         log(f"floor: driver vs HTTP, one request at a time, {args.rounds} alternated rounds")
         group = {"default": main_api, "no-records": norec}
         if patched is not None:
@@ -978,6 +994,9 @@ def measure_peer(
     log("peer: @neo4j/graphql nested read vs our check on the same units, interleaved")
     pbodies = [graphql_request(peer.url, PEER_GQL, {"id": u}, None) for u in samples.peer_units]
     obodies = check_bodies(ours_api.url, samples.peer_units)
+    for server, bodies in ((peer, pbodies), (ours_api, obodies)):  # Node's JIT too
+        loadgen(server.url, bodies, mode="closed", concurrency=16, duration=WARM_UP_SECONDS / 2,
+                warmup=0)  # fmt: skip
     results = {}
     for c in (4, 16):
         results[c] = interleaved(
