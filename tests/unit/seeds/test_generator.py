@@ -302,7 +302,7 @@ def test_every_individual_business_has_one_operator(snap: Snapshot) -> None:
     assert set(operators.values()) == {1}
 
 
-def test_shareholdings_never_add_up_to_more_than_the_whole(snap: Snapshot) -> None:
+def assert_shares_within_the_whole(snap: Snapshot) -> None:
     by_firm: dict[str, list[LinkRow]] = defaultdict(list)
     for row in snap.links[Rel.SHAREHOLDER_OF]:
         assert 0 < row["ratio"] <= 1
@@ -310,6 +310,10 @@ def test_shareholdings_never_add_up_to_more_than_the_whole(snap: Snapshot) -> No
     for rows in by_firm.values():
         for day in {r["validFrom"] for r in rows}:  # the sum can only rise when one begins
             assert sum(r["ratio"] for r in rows if valid_on(r, day)) <= 1 + 1e-9
+
+
+def test_shareholdings_never_add_up_to_more_than_the_whole(snap: Snapshot) -> None:
+    assert_shares_within_the_whole(snap)
     holders = Counter(snap.kind_of[r["src"]] for r in snap.links[Rel.SHAREHOLDER_OF])
     assert holders[SubjectKind.PERSON] and holders[SubjectKind.ENTERPRISE]
 

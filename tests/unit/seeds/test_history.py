@@ -21,7 +21,13 @@ from seeds.dates import LAST_EVENT, add_years
 from seeds.demo import DEMO_SPEC
 from seeds.generator import SUBJECT_RELS, World, WorldSpec, generate
 from seeds.rows import LinkRow
-from tests.unit.seeds.test_generator import WORLD_TODAY, Snapshot, snapshot, valid_on
+from tests.unit.seeds.test_generator import (
+    WORLD_TODAY,
+    Snapshot,
+    assert_shares_within_the_whole,
+    snapshot,
+    valid_on,
+)
 
 HISTORY = WorldSpec(n_subjects=10_000, link_history=True)
 # the relationships history adds to (branches, operators and declared controllers it leaves)
@@ -212,7 +218,7 @@ def test_shareholdings_never_add_up_to_more_than_the_whole(
     snap: Snapshot, added: dict[Rel, list[LinkRow]]
 ) -> None:
     assert added[Rel.SHAREHOLDER_OF]
-    _shares_within_the_whole(snap)
+    assert_shares_within_the_whole(snap)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -222,7 +228,7 @@ def test_history_invariants_hold_at_any_small_scale(n: int, seed: int) -> None:
     s = snapshot(world)
     _one_legal_representative_at_a_time(s)
     _one_household_at_a_time(s)
-    _shares_within_the_whole(s)
+    assert_shares_within_the_whole(s)
     assert world.counts()["MEMBER_OF"] == len(s.memberships)
 
 
@@ -289,13 +295,3 @@ def _one_household_at_a_time(s: Snapshot) -> None:
         assert rows[-1]["validTo"] is None
     for roles in by_household.values():  # history registers no heads or spouses
         assert roles["HEAD"] == 1 and roles["SPOUSE"] <= 1
-
-
-def _shares_within_the_whole(s: Snapshot) -> None:
-    by_firm: dict[str, list[LinkRow]] = defaultdict(list)
-    for row in s.links[Rel.SHAREHOLDER_OF]:
-        assert 0 < row["ratio"] <= 1
-        by_firm[row["dst"]].append(row)
-    for rows in by_firm.values():
-        for day in {r["validFrom"] for r in rows}:  # the sum can only rise when one begins
-            assert sum(r["ratio"] for r in rows if valid_on(r, day)) <= 1 + 1e-9
