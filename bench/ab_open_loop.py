@@ -5,12 +5,12 @@
 
 Starts the embedded Neo4j of a store `creditlink bench` left (`--store`, its keys file
 `bench-keys.toml` inside) or uses NEO4J_URI, then two APIs exactly as `creditlink serve`
-(`python -m bench.harness.serve`): A with the environment as it is, B with the `--b`
-assignments added (and `--b-args`, e.g. `--patches=NAME`). It checks random subjects in
-area CONVENIENCE_SERVICES with open loops (`bench/harness/loadgen.py`: requests
-scheduled at `--rate`, latency from the scheduled start) of `--seconds`, alternating A
-and B `--pairs` times after one untimed warm-up each, and prints every run's p50, p99
-and max, then the medians of each side.
+(`bench.harness.run.start_api`): A with the environment as it is, B with the `--b`
+CREDITLINK_* assignments added (and `--b-args`: `--patches=NAME` or `--no-rust`). It
+checks random subjects in area CONVENIENCE_SERVICES with open loops
+(`bench/harness/loadgen.py`: requests scheduled at `--rate`, latency from the scheduled
+start) of `--seconds`, alternating A and B `--pairs` times after one untimed warm-up
+each, and prints every run's p50, p99 and max, then the medians of each side.
 """
 
 from __future__ import annotations
@@ -20,22 +20,15 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness.httpclient import graphql_request  # noqa: E402
-from bench.harness.queries import CHECK_GQL  # noqa: E402
+from bench.harness.run import Server, check_bodies, loadgen, start_api  # noqa: E402
 from bench.harness.world import free_port, memory_for  # noqa: E402
-
-AREA = "CONVENIENCE_SERVICES"
-KEY = "bench-approval-key"
 
 
 async def _sample(uri: str, count: int) -> list[str]:
@@ -53,68 +46,24 @@ async def _sample(uri: str, count: int) -> list[str]:
         await driver.close()
 
 
-def _serve(env: dict[str, str], args: list[str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.harness.serve", *args],
-        cwd=ROOT,
-        env={**env, "CREDITLINK_PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return process, f"http://127.0.0.1:{port}"
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    import httpx
-
-    for _ in range(600):
-        if process.poll() is not None:
-            raise SystemExit(f"the API at {url} exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"the API at {url} was not ready in 120 s")
-
-
-def _open_loop(url: str, ids: list[str], rate: float, seconds: float) -> dict[str, Any]:
-    bodies = [
-        graphql_request(url + "/graphql", CHECK_GQL, {"id": i, "area": AREA}, KEY).decode("latin-1")
-        for i in ids
-    ]
-    spec = {
-        "url": url + "/graphql",
-        "bodies": bodies,
-        "mode": "open",
-        "concurrency": 32,
-        "rate": rate,
-        "duration": seconds,
-        "warmup": 200,
-    }
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(spec, handle)
-    try:
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.harness.loadgen", handle.name],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    finally:
-        os.unlink(handle.name)
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
+def _serve_args(text: str) -> dict[str, str]:
+    """`--b-args` as `start_api`'s keywords."""
+    args: dict[str, str] = {}
+    for arg in text.split():
+        if arg == "--no-rust":
+            args["no_rust"] = "1"
+        elif arg.startswith("--patches="):
+            args["patches"] = arg.split("=", 1)[1]
+        else:
+            raise SystemExit(f"--b-args: {arg!r} is not --no-rust or --patches=NAME")
+    return args
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, help="a `creditlink bench` data dir")
     parser.add_argument("--b", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--b-args", default="", help="extra arguments of B's serve")
+    parser.add_argument("--b-args", default="", help="--patches=NAME or --no-rust for B")
     parser.add_argument("--rate", type=float, default=420.0)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--pairs", type=int, default=6)
@@ -136,28 +85,24 @@ def main() -> int:
     if not uri or not keys.is_file():
         raise SystemExit("give --store, or NEO4J_URI and CREDITLINK_API_KEYS_FILE")
     scratch = Path(tempfile.mkdtemp())
-    base = {
-        **os.environ,
-        "NEO4J_URI": uri,
-        "CREDITLINK_SEED": "none",
-        "CREDITLINK_API_KEYS_FILE": str(keys.resolve()),
-        "CREDITLINK_DATA_DIR": str(scratch),
-    }
     variant_b = dict(assignment.split("=", 1) for assignment in args.b)
-    servers = {
-        "A": _serve(base, []),
-        "B": _serve({**base, **variant_b}, args.b_args.split()),
-    }
+    servers: dict[str, Server] = {}
     try:
-        for process, url in servers.values():
-            _wait_ready(url, process)
+        keys = keys.resolve()
+        servers["A"] = start_api("A", uri, scratch / "a", keys, scratch)
+        servers["B"] = start_api(
+            "B", uri, scratch / "b", keys, scratch, **variant_b, **_serve_args(args.b_args)
+        )
         ids = asyncio.run(_sample(uri, args.sample))
         print(f"A: as is; B: {' '.join([*args.b, args.b_args]).strip() or 'the same'}")
         print(f"open loops at {args.rate:g}/s for {args.seconds:g} s, alternated")
         p99: dict[str, list[float]] = {"A": [], "B": []}
         for run in range(args.pairs + 1):
-            for name, (_, url) in servers.items():
-                figures = _open_loop(url, ids, args.rate, args.seconds)
+            for name, server in servers.items():
+                figures = loadgen(
+                    server.url, check_bodies(server.url, ids), mode="open", concurrency=32,
+                    rate=args.rate, duration=args.seconds, warmup=200,
+                )  # fmt: skip
                 latency = figures["latency_ms"]
                 label = "warm-up" if run == 0 else f"run {run}"
                 print(
@@ -172,9 +117,8 @@ def main() -> int:
                 f"range {min(values):.2f}-{max(values):.2f} ms over {len(values)} runs"
             )
     finally:
-        for process, _ in servers.values():
-            process.terminate()
-            process.wait(timeout=30)
+        for server in servers.values():
+            server.stop()
         if embedded is not None:
             embedded.stop()
     return 0

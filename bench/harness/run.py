@@ -92,18 +92,21 @@ def _wait_ready(server: Server, path: str, timeout: float = 180) -> None:
     raise RuntimeError(f"{server.name} not ready in {timeout:.0f}s; see {server.log_path}")
 
 
-def start_api(name: str, store: world.Store, keys: Path, logs: Path, **env: str) -> Server:
+def start_api(name: str, uri: str, data_dir: Path, keys: Path, logs: Path, **env: str) -> Server:
+    """`creditlink serve` (through `bench.harness.serve`) against Neo4j at `uri`, ready.
+
+    `env`: CREDITLINK_* settings, and `no_rust="1"` or `patches="a,b"` for the variants."""
     port = world.free_port()
     environ = {
         **os.environ,
-        "NEO4J_URI": store.uri,
+        "NEO4J_URI": uri,
         "NEO4J_USER": "neo4j",
         "NEO4J_DATABASE": "neo4j",
         "CREDITLINK_HOST": "127.0.0.1",
         "CREDITLINK_PORT": str(port),
         "CREDITLINK_SEED": "none",
         "CREDITLINK_API_KEYS_FILE": str(keys),
-        "CREDITLINK_DATA_DIR": str(store.data_dir / "api"),
+        "CREDITLINK_DATA_DIR": str(data_dir),
         **{k: v for k, v in env.items() if k.startswith("CREDITLINK_")},
     }
     environ.pop("NEO4J_PASSWORD", None)
@@ -787,18 +790,19 @@ def run_measurements(
 
     log("starting the API three times (default; CREDITLINK_RECORD_CHECKS=false; without rust ext)")
     servers: list[Server] = []
+    api_dirs = (store.uri, store.data_dir / "api")
     with running(servers):
-        main_api = start_api("default", store, keys, logs)
+        main_api = start_api("default", *api_dirs, keys, logs)
         servers.append(main_api)
-        norec = start_api("no-records", store, keys, logs, CREDITLINK_RECORD_CHECKS="false")
+        norec = start_api("no-records", *api_dirs, keys, logs, CREDITLINK_RECORD_CHECKS="false")
         servers.append(norec)
-        norust = start_api("no-rust", store, keys, logs, no_rust="1")
+        norust = start_api("no-rust", *api_dirs, keys, logs, no_rust="1")
         servers.append(norust)
         if "rust=False" not in norust.log_path.read_text():
             notes.append("the no-rust API did not report rust=False: see its log")
         patched: Server | None = None
         if args.patches:
-            patched = start_api("patched", store, keys, logs, patches=args.patches)
+            patched = start_api("patched", *api_dirs, keys, logs, patches=args.patches)
             servers.append(patched)
         peer: Server | None = None
         if not args.no_peer:
