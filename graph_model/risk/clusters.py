@@ -21,7 +21,6 @@ from graph_model.driver import Graph
 from graph_model.labels import Label, Rel, SystemRel
 from graph_model.risk.common import (
     PUNITIVE_KINDS,
-    applies,
     applying_sanctions,
     rel_types,
     subject_map,
@@ -29,6 +28,7 @@ from graph_model.risk.common import (
 )
 from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.risk.suspected import SuspicionBasis, sharing_subquery
+from graph_model.sanctions_read import applies_at
 from graph_model.values import city_date, native
 
 # Households bind through SHARED_HOUSEHOLD (person to person), not MEMBER_OF.
@@ -52,7 +52,7 @@ SUSPICION_VALUES = frozenset(b.value for b in SuspicionBasis)
 
 PROJECTION = (
     f"MATCH (x:{Label.SANCTION.value})-[:{SystemRel.AGAINST.value}]->(s:{Label.SUBJECT.value})\n"
-    f"WHERE x.kind IN $punitiveKinds AND {applies('x')} AND s.district = $district\n"
+    f"WHERE x.kind IN $punitiveKinds AND {applies_at('x')} AND s.district = $district\n"
     "WITH DISTINCT s\n"
     "CALL (s) {\n"
     f"  WITH s WHERE COUNT {{ (s)-[:{_TYPES}]-() }} <= $cap\n"

@@ -28,10 +28,6 @@ def valid(r: str) -> str:
     return VALID_ON_DAY.format(r=r)
 
 
-def applies(s: str) -> str:
-    return applies_at(s)
-
-
 def rel_types(relations: Iterable[Rel]) -> str:
     """`A|B|C` for a relationship pattern; only enum values, never input."""
     return "|".join(r.value for r in sorted(set(relations), key=ALL_RELATIONS.index))
@@ -43,7 +39,7 @@ def applying_sanctions(n: str, s: str = "x", *, punitive_only: bool = False) -> 
     kinds = f"{s}.kind IN $punitiveKinds AND " if punitive_only else ""
     return (
         f"[({n})<-[:{SystemRel.AGAINST.value}]-({s}:{Label.SANCTION.value}) "
-        f"WHERE {kinds}{applies(s)} | {SANCTION_FIELDS.format(s=s)}]"
+        f"WHERE {kinds}{applies_at(s)} | {SANCTION_FIELDS.format(s=s)}]"
     )
 
 
@@ -51,7 +47,7 @@ def punitive_exists(n: str, s: str = "px") -> str:
     """A black- or watch-list entry against `n` applies at $at/$day."""
     return (
         f"EXISTS {{ MATCH ({n})<-[:{SystemRel.AGAINST.value}]-({s}:{Label.SANCTION.value}) "
-        f"WHERE {s}.kind IN $punitiveKinds AND {applies(s)} }}"
+        f"WHERE {s}.kind IN $punitiveKinds AND {applies_at(s)} }}"
     )
 
 

@@ -20,7 +20,6 @@ from graph_model.labels import Label, Rel, SystemRel
 from graph_model.risk.common import (
     ALL_RELATIONS,
     PUNITIVE_KINDS,
-    applies,
     punitive_exists,
     rel_types,
     valid,
@@ -39,6 +38,7 @@ from graph_model.risk.weights import (
     WEIGHTS,
     FactorCode,
 )
+from graph_model.sanctions_read import applies_at
 from graph_model.values import city_date, native
 
 _ALL = rel_types(ALL_RELATIONS)
@@ -50,7 +50,7 @@ RISK_FACTS = (
     "CALL (s) {\n"
     f"  MATCH (s)<-[:{SystemRel.AGAINST.value}]-(x:{Label.SANCTION.value})\n"
     "  RETURN collect(x {.id, .listType, .kind, .validFrom, .validTo, .liftKind, .liftedAt,"
-    f" .recognized, applies: {applies('x')}}}) AS own\n"
+    f" .recognized, applies: {applies_at('x')}}}) AS own\n"
     "}\n"
     # sanctioned parties one or two valid links away, never through a super-node
     "CALL (s) {\n"
@@ -66,7 +66,7 @@ RISK_FACTS = (
     "  }\n"
     f"  WITH n, rels WHERE n:{Label.SUBJECT.value}\n"
     f"  MATCH (n)<-[:{SystemRel.AGAINST.value}]-(x:{Label.SANCTION.value})\n"
-    f"  WHERE x.kind IN $punitiveKinds AND {applies('x')}\n"
+    f"  WHERE x.kind IN $punitiveKinds AND {applies_at('x')}\n"
     "  RETURN collect({id: n.id, name: n.name, kind: n.kind,"
     f" path: [r IN rels | {_STEP}], sanction: x {{.id, .listType, .kind}}}}) AS near\n"
     "}\n"
