@@ -12,7 +12,7 @@ ran on every request (bench/README.md, "What was tried").
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from threading import Lock
 from typing import TypeVar
@@ -62,16 +62,7 @@ class DocumentCache:
 
     def parse(self, query: str) -> DocumentNode:
         """The document; a GraphQLError (syntax, too many tokens) when there is none."""
-        if len(query) > CACHED_QUERY_CHARS:
-            return self._parse(query)
-        with self._lock:
-            found = self._parsed.get(query)
-            if found is not None:
-                self._parsed.move_to_end(query)
-                return found
-        document = self._parse(query)
-        self._remember(self._parsed, query, document)
-        return document
+        return self._cached(self._parsed, query, lambda: self._parse(query))
 
     def parse_or_none(self, query: str) -> DocumentNode | None:
         try:
@@ -82,28 +73,32 @@ class DocumentCache:
     def validate(
         self, schema: GraphQLSchema, query: str, document: DocumentNode
     ) -> list[GraphQLError]:
-        if len(query) > CACHED_QUERY_CHARS:
-            return validate(schema, document, self.rules)
-        with self._lock:
-            found = self._validated.get(query)
-            if found is not None:
-                self._validated.move_to_end(query)
-                return list(found)
-        errors = validate(schema, document, self.rules)
-        self._remember(self._validated, query, errors)
+        errors = self._cached(
+            self._validated, query, lambda: validate(schema, document, self.rules)
+        )
         return list(errors)
+
+    def _cached(self, cache: OrderedDict[str, V], query: str, compute: Callable[[], V]) -> V:
+        """`cache`'s value for `query`, computed (outside the lock) and remembered if new."""
+        if len(query) > CACHED_QUERY_CHARS:
+            return compute()
+        with self._lock:
+            found = cache.get(query)
+            if found is not None:
+                cache.move_to_end(query)
+                return found
+        value = compute()
+        with self._lock:
+            cache[query] = value
+            if len(cache) > self.maxsize:
+                cache.popitem(last=False)
+        return value
 
     def _parse(self, query: str) -> DocumentNode:
         try:
             return parse(query, max_tokens=self.max_tokens)
         except RecursionError:
             raise GraphQLError("the query is nested too deeply to parse") from None
-
-    def _remember(self, cache: OrderedDict[str, V], query: str, value: V) -> None:
-        with self._lock:
-            cache[query] = value
-            if len(cache) > self.maxsize:
-                cache.popitem(last=False)
 
 
 def document_gate(cache: DocumentCache) -> type[SchemaExtension]:

@@ -62,15 +62,7 @@ class Graph:
         self, work: Callable[[AsyncManagedTransaction], Awaitable[T]], *, name: str = "write_tx"
     ) -> T:
         """Several statements in one transaction: all of them land, or none."""
-        started = time.perf_counter()
-        try:
-            return await _uncancellable(self._write_tx(work))
-        except CreditLinkError:
-            raise
-        except Exception as exc:
-            raise translate(exc) from exc
-        finally:
-            self._observe(name, started)
+        return await self._guarded(self._write_tx(work), name)
 
     async def _write_tx(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         async with self.driver.session(database=self.database) as session:
@@ -79,11 +71,15 @@ class Graph:
     async def _run(
         self, mode: str, query: str, params: dict[str, Any], name: str
     ) -> list[dict[str, Any]]:
-        started = time.perf_counter()
         params = {k: _fixed_offset(v) for k, v in params.items()}
         work = self._read if mode == neo4j.READ_ACCESS else self._write
+        return await self._guarded(work(query, params), name)
+
+    async def _guarded(self, work: Coroutine[Any, Any, T], name: str) -> T:
+        """`work` shielded from cancellation, its driver errors translated, its time observed."""
+        started = time.perf_counter()
         try:
-            return await _uncancellable(work(query, params))
+            return await _uncancellable(work)
         except CreditLinkError:
             raise
         except Exception as exc:

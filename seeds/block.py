@@ -181,33 +181,26 @@ class Block:
     def memberships(self) -> list[LinkRow]:
         pop = self.population
         prefix = f"{LINK_PREFIX[Rel.MEMBER_OF]}-{self.index:05d}-"
-        rows = [
-            LinkRow(
-                id=f"{prefix}{i + 1:06d}",
-                src=pop.person_id(i),
-                dst=pop.household_id(pop.household[i]),
-                validFrom=from_ordinal(pop.joined[i]),
-                validTo=None,
-                source="public-security",
-                role=pop.role[i].value,
-            )
-            for i in range(len(pop))
-        ]
+        current = ((i, pop.household[i], pop.joined[i], None, pop.role[i]) for i in range(len(pop)))
         history = self.history
-        if history is not None:
-            rows.extend(
-                LinkRow(
-                    id=f"{prefix}{n:06d}",
-                    src=pop.person_id(m.person),
-                    dst=pop.household_id(m.household),
-                    validFrom=from_ordinal(m.start),
-                    validTo=from_ordinal(m.end),
-                    source="public-security",
-                    role=m.role.value,
-                )
-                for n, m in enumerate(history.memberships, start=len(pop) + 1)
+        ended = (
+            (m.person, m.household, m.start, m.end, m.role)
+            for m in (history.memberships if history is not None else ())
+        )
+        return [
+            LinkRow(
+                id=f"{prefix}{n:06d}",
+                src=pop.person_id(person),
+                dst=pop.household_id(household),
+                validFrom=from_ordinal(start),
+                validTo=from_ordinal(end) if end is not None else None,
+                source="public-security",
+                role=role.value,
             )
-        return rows
+            for n, (person, household, start, end, role) in enumerate(
+                itertools.chain(current, ended), start=1
+            )
+        ]
 
     def links(self, rel: Rel) -> list[LinkRow]:
         if rel is Rel.MEMBER_OF:
