@@ -14,7 +14,7 @@ import resource
 import shutil
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +124,7 @@ def prepare(
     """
     spec = WorldSpec(scale, seed=seed, link_history=True)
     if rates is not None:
-        spec = WorldSpec(
-            scale,
-            seed=seed,
-            unit_sanction_rate=rates[0],
-            person_sanction_rate=rates[1],
-            link_history=True,
-        )
+        spec = replace(spec, unit_sanction_rate=rates[0], person_sanction_rate=rates[1])
     wanted_rates = [spec.unit_sanction_rate, spec.person_sanction_rate]
     marker_path = data_dir / MARKER
     marker: dict[str, Any] | None = None
