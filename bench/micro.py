@@ -1,0 +1,183 @@
+"""The small measurements behind bench/README.md's profile notes, rerunnable in one go.
+
+    .venv/bin/python bench/micro.py --store .data/bench/100000-20261127
+
+Starts the embedded Neo4j of a store `creditlink bench` left, then prints:
+
+1. Neo4j's warm-up: right after the start, 8 s bursts of checks (the product's query
+   through the driver, 16 at a time) and Neo4j's CPU per check in each burst;
+2. the driver's own CPU per query (this process's CPU time, 16 concurrent tasks under
+   uvloop, session to records): `RETURN 1` and the check;
+3. packing one parameter in the driver's packstream: an aware datetime, a date, and the
+   epoch pair the product sends instead;
+4. Neo4j's CPU per 1,000 CheckRecords written by `WRITE_RECORDS` (the rows are deleted
+   afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import cpu  # noqa: E402
+from bench.harness.world import free_port, memory_for  # noqa: E402
+
+AREA = "CONVENIENCE_SERVICES"
+CONCURRENCY = 16
+MICRO_KEY = "bench-micro"
+WARM_UP_BURSTS = 10
+BURST_SECONDS = 8.0
+RECORD_ROUNDS = 250  # the write path warms up too: the first rounds cost 10-20x the last
+
+
+def packing() -> None:
+    import datetime as dt
+
+    from neo4j._codec.hydration.bolt.v2 import HydrationHandler
+    from neo4j._codec.packstream.v1 import PackableBuffer, Packer
+
+    from graph_model.values import epoch_pair
+
+    hooks = HydrationHandler().dehydration_hooks
+    buffer = PackableBuffer()
+    packer = Packer(buffer)
+    at = dt.datetime.now(dt.UTC)
+    rounds = 20_000
+    print("packing one parameter (µs):")
+    for label, value in (
+        ("aware datetime", at),
+        ("date", at.date()),
+        ("epoch pair", epoch_pair(at)),
+    ):
+        started = time.perf_counter()
+        for _ in range(rounds):
+            buffer.clear()
+            packer.pack(value, dehydration_hooks=hooks)
+        print(f"  {label:15} {(time.perf_counter() - started) / rounds * 1e6:6.1f}")
+
+
+async def _concurrently(work: list[object], run: object, seconds: float | None = None) -> int:
+    """Run `run` over `work` with CONCURRENCY tasks (cycling for `seconds` if given);
+    returns how many ran."""
+    queue = list(work)
+    done = 0
+    deadline = time.monotonic() + seconds if seconds is not None else None
+
+    async def worker() -> None:
+        nonlocal done
+        while queue:
+            item = queue.pop()
+            if deadline is not None:
+                if time.monotonic() > deadline:
+                    return
+                queue.insert(0, item)
+            await run(item)  # type: ignore[operator]
+            done += 1
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return done
+
+
+async def measure(uri: str, neo4j_pid: int) -> None:
+    import neo4j
+
+    from graph_model.check_records import WRITE_RECORDS, record_row
+    from graph_model.checks import CheckEngine
+    from graph_model.values import random_ids, utc_now
+    from rules.loader import load_catalogue
+
+    engine = CheckEngine(load_catalogue())
+    driver = neo4j.AsyncGraphDatabase.driver(uri, notifications_min_severity="OFF")
+
+    async def read(query: str, params: dict[str, object]) -> None:
+        async with driver.session(default_access_mode=neo4j.READ_ACCESS) as session:
+            result = await session.run(query, params)
+            [record async for record in result]
+
+    async def check(subject_id: str) -> None:
+        await read(*engine.statement(AREA, [subject_id], utc_now()))
+
+    try:
+        async with driver.session() as session:
+            result = await session.run(
+                "MATCH (x:Subject) WITH x, rand() AS r ORDER BY r LIMIT 500 RETURN x.id AS id"
+            )
+            ids = [record["id"] async for record in result]
+
+        print(
+            f"Neo4j's warm-up: {WARM_UP_BURSTS} bursts of {BURST_SECONDS:g} s of checks right after its start"
+        )
+        for burst in range(1, WARM_UP_BURSTS + 1):
+            before = cpu.snapshot({"neo4j": neo4j_pid})
+            done = await _concurrently(ids, check, BURST_SECONDS)
+            per = cpu.per_request_ms(before, cpu.snapshot({"neo4j": neo4j_pid}), done)
+            print(f"  burst {burst}: {done} checks, Neo4j {per['neo4j']} ms of CPU per check")
+
+        print(f"the driver's own CPU per query ({CONCURRENCY} concurrent tasks, µs):")
+        for label, work, run in (
+            ("RETURN 1", [None] * 5000, lambda _: read("RETURN 1 AS x", {})),
+            ("the check", random.Random(1).choices(ids, k=5000), check),
+        ):
+            started = time.process_time()
+            await _concurrently(work, run)
+            print(f"  {label:10} {(time.process_time() - started) / len(work) * 1e6:6.0f}")
+
+        print(f"Neo4j's CPU per 1,000 CheckRecords written, {RECORD_ROUNDS} rounds of 1,000 (ms):")
+        now = utc_now()
+        spent = []
+        for _ in range(RECORD_ROUNDS):
+            rows = [
+                record_row(check_id=check_id, subject_id=ids[0], subject_known=True, area=AREA,
+                           at=now, decision="CLEAR", measure_ids=[], sanction_ids=[],
+                           department=None, key_name=MICRO_KEY, asked_at=now)
+                for check_id in random_ids("C", 1000)
+            ]  # fmt: skip
+            before = cpu.snapshot({"neo4j": neo4j_pid})
+            async with driver.session() as session:
+                await session.execute_write(lambda tx, rows=rows: tx.run(WRITE_RECORDS, rows=rows))
+            per = cpu.per_request_ms(before, cpu.snapshot({"neo4j": neo4j_pid}), 1)
+            spent.append(per["neo4j"])
+        shown = [f"{ms:.0f}" for ms in spent[:10] if ms is not None]
+        print(f"  first 10: {', '.join(shown)}")
+        last = sorted(ms for ms in spent[-20:] if ms is not None)
+        print(f"  median of the last 20: {last[len(last) // 2]:.0f}")
+        async with driver.session() as session:
+            await session.run(
+                "MATCH (c:CheckRecord {keyName: $key}) CALL (c) { DETACH DELETE c } "
+                "IN TRANSACTIONS OF 5000 ROWS",
+                key=MICRO_KEY,
+            )
+    finally:
+        await driver.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, required=True, help="a `creditlink bench` data dir")
+    args = parser.parse_args()
+    import uvloop
+
+    from graph_model.runtime.embedded import EmbeddedNeo4j
+
+    packing()
+    scale = json.loads((args.store / "bench-world.json").read_text())["scale"]
+    heap, pagecache = memory_for(int(scale))
+    embedded = EmbeddedNeo4j(args.store.resolve(), free_port(), heap, pagecache)
+    pid = embedded.start(timeout=600)
+    try:
+        uvloop.run(measure(embedded.uri, pid))
+    finally:
+        embedded.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
