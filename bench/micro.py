@@ -91,7 +91,7 @@ async def measure(uri: str, neo4j_pid: int) -> None:
 
     from graph_model.check_records import WRITE_RECORDS, record_row
     from graph_model.checks import CheckEngine
-    from graph_model.values import random_ids, utc_now
+    from graph_model.values import time_ordered_ids, utc_now
     from rules.loader import load_catalogue
 
     engine = CheckEngine(load_catalogue())
@@ -138,7 +138,7 @@ async def measure(uri: str, neo4j_pid: int) -> None:
                 record_row(check_id=check_id, subject_id=ids[0], subject_known=True, area=AREA,
                            at=now, decision="CLEAR", measure_ids=[], sanction_ids=[],
                            department=None, key_name=MICRO_KEY, asked_at=now)
-                for check_id in random_ids("C", 1000)
+                for check_id in time_ordered_ids("C", 1000)
             ]  # fmt: skip
             before = cpu.snapshot({"neo4j": neo4j_pid})
             async with driver.session() as session:

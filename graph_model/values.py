@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,9 +59,15 @@ def epoch_pair(at: dt.datetime) -> list[int]:
     return [delta.days * 86_400 + delta.seconds, delta.microseconds * 1000]
 
 
-def random_ids(prefix: str, count: int) -> list[str]:
-    """`count` ids: `prefix` and 32 hex digits of fresh randomness each (the shape of the
-    `uuid4().hex` ids before), from one `os.urandom` call: a batch of 1,000 checks made
-    1,000 getrandom syscalls, ~6% of batchCheck's API time."""
-    pool = os.urandom(16 * count).hex()
-    return [prefix + pool[32 * i : 32 * (i + 1)] for i in range(count)]
+def time_ordered_ids(prefix: str, count: int) -> list[str]:
+    """`count` ids: `prefix`, the current millisecond (12 hex digits) and 80 random bits
+    (20 hex digits) each, so ids sort by when they were issued.
+
+    Check records are keyed by these ids: random ones spread every insert across the id
+    index, while ids that grow with time land at its end. Writing 2,000 CheckRecords costs
+    Neo4j ~30% less CPU (bench/README.md, "What was tried"). The randomness comes from one
+    `os.urandom` call per batch: one per id was ~6% of batchCheck's API time.
+    """
+    stamp = f"{prefix}{time.time_ns() // 1_000_000:012x}"
+    pool = os.urandom(10 * count).hex()
+    return [stamp + pool[20 * i : 20 * (i + 1)] for i in range(count)]

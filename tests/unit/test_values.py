@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
-from graph_model.values import CITY_TZ, epoch_pair, random_ids
+from graph_model.values import CITY_TZ, epoch_pair, time_ordered_ids
 
 
 def test_epoch_pair_keeps_every_microsecond_and_any_offset() -> None:
@@ -16,9 +17,15 @@ def test_epoch_pair_keeps_every_microsecond_and_any_offset() -> None:
     assert epoch_pair(before_1970) == [-1, 500_000_000]
 
 
-def test_random_ids_are_prefixed_128_bit_hex_and_distinct() -> None:
-    ids = random_ids("C", 1000)
+def test_time_ordered_ids_are_prefixed_hex_distinct_and_sort_by_issue() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = time_ordered_ids("C", 1000)
+    after = time.time_ns() // 1_000_000
     assert len(ids) == 1000
     assert all(re.fullmatch(r"C[0-9a-f]{32}", i) for i in ids)
     assert len(set(ids)) == 1000
-    assert random_ids("C", 0) == []
+    assert all(before <= int(i[1:13], 16) <= after for i in ids)
+    time.sleep(0.002)
+    later = time_ordered_ids("C", 1)[0]
+    assert later > max(ids)
+    assert time_ordered_ids("C", 0) == []
