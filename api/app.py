@@ -175,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def metrics_endpoint(request: Request) -> Response:
         state: AppState = request.app.state.creditlink
+        state.metrics.records_pending.set(state.recorder.pending)
         return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")
 
     subscriptions = SubscriptionApp(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -34,6 +34,11 @@ class Metrics:
             "creditlink_check_decisions_total",
             "Joint sanction check decisions by area",
             ["area", "decision"],
+            registry=self.registry,
+        )
+        self.records_pending = Gauge(
+            "creditlink_check_records_pending",
+            "Check records answered but not yet written to Neo4j",
             registry=self.registry,
         )
 

@@ -61,13 +61,24 @@ MAX_NOTE = 1000
 
 
 class CheckRecorder:
-    def __init__(self, graph: Graph, *, batch_size: int = 2000, interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        *,
+        batch_size: int = 2000,
+        interval: float = 0.05,
+        max_pending: int = 10_000,
+        room_timeout: float = 10.0,
+    ) -> None:
         self.graph = graph
         self.batch_size = batch_size
         self.interval = interval
+        self.max_pending = max_pending
+        self.room_timeout = room_timeout
         self._pending: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._written = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self.enabled = True
 
@@ -91,12 +102,41 @@ class CheckRecorder:
         if len(self._pending) >= self.batch_size:
             self._wake.set()
 
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def make_room(self) -> None:
+        """Return once at most `max_pending` records wait to be written.
+
+        Callers that check faster than Neo4j can record are slowed to the rate records
+        land: the buffer stays bounded, and a throughput figure counts the writes its
+        checks cost instead of leaving them to drain after the run. While records cannot
+        be written at all (Neo4j away) a caller waits `room_timeout` and goes on; the
+        records stay buffered, never dropped.
+        """
+        if len(self._pending) <= self.max_pending:
+            return
+        self._wake.set()
+        async with self._written:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._written.wait_for(lambda: len(self._pending) <= self.max_pending),
+                    self.room_timeout,
+                )
+
     async def flush(self) -> None:
         async with self._lock:
             while self._pending:
                 batch = self._pending[: self.batch_size]
                 await self.graph.write(WRITE_RECORDS, {"rows": batch}, name="checkRecords.write")
                 del self._pending[: len(batch)]
+                # The driver keeps a copy of the parameters in per-query objects that form
+                # reference cycles, so the rows would live until a full GC and make every
+                # full collection walk them: emptied, they are freed now.
+                batch.clear()
+                async with self._written:
+                    self._written.notify_all()
 
     async def _run(self) -> None:
         while True:
