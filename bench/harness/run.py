@@ -866,7 +866,7 @@ def run_measurements(
                 main_api.url, batch_bodies, pids(main_api), mode="closed", concurrency=cc,
                 duration=max(d, 10), warmup=2,
             )
-            for cc in (1, 2)
+            for cc in (1, 2, 4)
         ]  # fmt: skip
         bb = best(batch_runs)
         per_call = len(batches[0])
