@@ -23,7 +23,7 @@ from api.auth import KeyRing, load_keys, write_demo_keys
 from api.console import console_routes
 from api.context import AppState, Context
 from api.events import EventBroker
-from api.http import RequestIdMiddleware, graphql_endpoint, json_response
+from api.http import CreditLinkApp, RequestIdMiddleware, graphql_endpoint, json_response
 from api.limits import LimitedTransportWSHandler
 from api.logging_setup import current_request_id
 from api.metrics import Metrics
@@ -202,4 +202,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/graphql", websocket_endpoint),
         *console_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+    return CreditLinkApp(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)]
+    )

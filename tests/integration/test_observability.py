@@ -80,8 +80,21 @@ def test_request_ids_are_echoed_or_generated(observed: RunningApp) -> None:
             params={"query": 'mutation { endLink(id: "x", validTo: "2026-01-01") { id } }'},
             headers={"x-request-id": given},
         ),
+        httpx.get(url, headers={"x-request-id": given, "accept": "text/html"}),
+        httpx.put(url, json={}, headers={"x-request-id": given}),
     ):
         assert response.headers["x-request-id"] == given, response.url
+
+
+def test_graphql_answers_get_and_post_only(observed: RunningApp) -> None:
+    # GET and POST take the direct path (api.http.CreditLinkApp); the rest Starlette's router
+    url = f"{observed.url}/graphql"
+    page = httpx.get(url, headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    for method in ("PUT", "DELETE", "PATCH"):
+        refused = httpx.request(method, url, json={"query": "{ departments { id } }"})
+        assert refused.status_code == 405, method
+        assert set(refused.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
 
 
 def test_every_log_line_of_a_request_carries_its_id(observed: RunningApp) -> None:
