@@ -91,16 +91,25 @@ async def _load_unwind(spec: WorldSpec, uri: str, batch_size: int) -> dict[str, 
 
 
 async def _clear_check_records(uri: str) -> int:
-    """CheckRecords of earlier runs, so every run measures the same graph."""
+    """CheckRecords of earlier runs, so every run measures the same graph.
+
+    One auto-commit statement per 20,000 records: after hand experiments a store can hold
+    millions, and one statement over all of them outlives the server's 60 s transaction
+    timeout even with `CALL { } IN TRANSACTIONS`.
+    """
     driver = create_driver(uri, "neo4j", "")
+    deleted = 0
     try:
-        async with driver.session(database="neo4j") as session:  # IN TRANSACTIONS: auto-commit
-            result = await session.run(
-                f"MATCH (c:{Label.CHECK_RECORD.value}) "
-                "CALL (c) { DETACH DELETE c } IN TRANSACTIONS OF 10000 ROWS"
-            )
-            summary = await result.consume()
-            return int(summary.counters.nodes_deleted)
+        while True:
+            async with driver.session(database="neo4j") as session:
+                result = await session.run(
+                    f"MATCH (c:{Label.CHECK_RECORD.value}) WITH c LIMIT 20000 DETACH DELETE c"
+                )
+                summary = await result.consume()
+            batch = int(summary.counters.nodes_deleted)
+            deleted += batch
+            if batch == 0:
+                return deleted
     finally:
         await driver.close()
 
@@ -147,8 +156,12 @@ def prepare(
             neo4j = old
         log(f"reusing the {scale:,}-subject store in {data_dir} (loaded {marker['loaded_at']})")
         pid = neo4j.start(timeout=600)
-        asyncio.run(_migrate(neo4j.uri))
-        cleared = asyncio.run(_clear_check_records(neo4j.uri))
+        try:
+            asyncio.run(_migrate(neo4j.uri))
+            cleared = asyncio.run(_clear_check_records(neo4j.uri))
+        except BaseException:
+            neo4j.stop()  # a failed run must not leave the store locked by its Neo4j
+            raise
         if cleared:
             log(f"removed {cleared:,} CheckRecords of earlier runs")
         marker["bolt_port"] = neo4j.bolt_port
