@@ -86,9 +86,6 @@ class CheckEngine:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.chains = compile_catalogue(catalogue)
-        # read per outcome; the catalogue's property goes through pydantic's private-attribute
-        # lookup, which was 8% of batchCheck's API time
-        self._measures_by_list_type_and_area = catalogue.measures_by_list_type_and_area
         self._queries = {area: self._build(area) for area in catalogue.areas}
 
     def query_for(self, area: str) -> tuple[str, dict[str, Any]]:
@@ -166,7 +163,7 @@ class CheckEngine:
     ) -> CheckOutcome:
         # (measure, role, sanction) -> the canonical path among all found
         best: dict[tuple[str, str, str], tuple[Measure, dict[str, Any], list[dict[str, Any]]]] = {}
-        by_list_type_area = self._measures_by_list_type_and_area
+        by_list_type_area = self.catalogue.measures_by_list_type_and_area
         for hit in hits:
             sanction = native(hit["sanction"])
             path = native(hit["path"])
