@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             recorder=CheckRecorder(graph),
         )
         state.recorder.enabled = settings.record_checks
+        metrics.watch_records(state.recorder)
         state.recorder.start()
         holder["state"] = state
         app.state.creditlink = state
@@ -175,7 +176,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def metrics_endpoint(request: Request) -> Response:
         state: AppState = request.app.state.creditlink
-        state.metrics.records_pending.set(state.recorder.pending)
         return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")
 
     subscriptions = SubscriptionApp(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from graph_model.check_records import CheckRecorder
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -41,6 +46,10 @@ class Metrics:
             "Check records answered but not yet written to Neo4j",
             registry=self.registry,
         )
+
+    def watch_records(self, recorder: CheckRecorder) -> None:
+        """The pending-records gauge reads `recorder` at each scrape."""
+        self.records_pending.set_function(lambda: recorder.pending)
 
     def observe_query(self, name: str, seconds: float) -> None:
         self.query_latency.labels(name).observe(seconds)

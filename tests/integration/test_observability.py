@@ -260,6 +260,19 @@ def test_metrics_move_with_real_requests(observed: RunningApp) -> None:
     )
     text = httpx.get(f"{observed.url}/metrics").text
     assert name not in text and "x" + name[2:10] not in text
+
+
+def test_unwritten_check_records_are_a_gauge_that_drains(observed: RunningApp) -> None:
+    for _ in range(3):
+        assert "errors" not in observed.request(CHECK, {"id": person_id()}, "approval-key").json()
+    deadline = time.monotonic() + 10
+    while True:
+        text = httpx.get(f"{observed.url}/metrics", timeout=10).text
+        assert "\ncreditlink_check_records_pending " in text
+        if metric(observed, "creditlink_check_records_pending") == 0:
+            break
+        assert time.monotonic() < deadline, "check records were not written within 10 s"
+        time.sleep(0.05)
     assert (
         'creditlink_graphql_operation_seconds_bucket{le="0.005",operation="jointSanctionCheck"}'
         in text

@@ -1,11 +1,13 @@
-"""graph_model.check_records.CheckRecorder alone, with a stand-in graph: the buffer is
-bounded by making callers wait for writes, and written rows are not kept alive."""
+"""graph_model.check_records.CheckRecorder with a stand-in graph: the buffer is
+bounded by making callers wait for writes, written rows are not kept alive, and the
+metrics gauge reads the backlog."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any, cast
 
+from api.metrics import Metrics
 from graph_model.check_records import WRITE_RECORDS, CheckRecorder
 from graph_model.driver import Graph
 from graph_model.errors import ServiceUnavailable
@@ -95,3 +97,15 @@ async def test_written_rows_are_not_held_by_the_parameters_sent() -> None:
     await recorder.flush()
     assert graph.rows_written == 5
     assert [len(p["rows"]) for p in graph.sent] == [0, 0, 0]
+
+
+async def test_the_pending_gauge_reads_the_recorder_at_each_scrape() -> None:
+    graph = _Graph()
+    recorder = _recorder(graph)
+    metrics = Metrics()
+    metrics.watch_records(recorder)
+    for row in _rows(7):
+        recorder.record(row)
+    assert b"\ncreditlink_check_records_pending 7.0\n" in metrics.render()
+    await recorder.flush()
+    assert b"\ncreditlink_check_records_pending 0.0\n" in metrics.render()
