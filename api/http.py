@@ -7,11 +7,13 @@ errors with 200, and only a fault of our own with 500 (and then without details)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -63,20 +65,27 @@ class RequestIdMiddleware:
         if scope["type"] not in {"http", "websocket"}:
             await self.app(scope, receive, send)
             return
-        request_id = request_id_from(Headers(scope=scope))
-        token = REQUEST_ID.set(request_id)
+        with _request_id_bound(scope) as request_id:
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if "x-request-id" not in headers:
-                    headers.append("x-request-id", request_id)
-            await send(message)
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = MutableHeaders(scope=message)
+                    if "x-request-id" not in headers:
+                        headers.append("x-request-id", request_id)
+                await send(message)
 
-        try:
             await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
-        finally:
-            REQUEST_ID.reset(token)
+
+
+@contextlib.contextmanager
+def _request_id_bound(scope: Scope) -> Iterator[str]:
+    """The request's id, set in `REQUEST_ID` for every log line logged meanwhile."""
+    request_id = request_id_from(Headers(scope=scope))
+    token = REQUEST_ID.set(request_id)
+    try:
+        yield request_id
+    finally:
+        REQUEST_ID.reset(token)
 
 
 class CreditLinkApp(Starlette):
@@ -103,15 +112,11 @@ class CreditLinkApp(Starlette):
 
 
 async def _serve_graphql(scope: Scope, receive: Receive, send: Send) -> None:
-    request_id = request_id_from(Headers(scope=scope))
-    token = REQUEST_ID.set(request_id)
-    try:
+    with _request_id_bound(scope) as request_id:
         response = await graphql_endpoint(Request(scope, receive))
         if "x-request-id" not in response.headers:
             response.headers["x-request-id"] = request_id
         await response(scope, receive, send)
-    finally:
-        REQUEST_ID.reset(token)
 
 
 def json_response(
