@@ -10,8 +10,9 @@ Starts the embedded Neo4j of a store `creditlink bench` left, then prints:
    uvloop, session to records): `RETURN 1` and the check;
 3. packing one parameter in the driver's packstream: an aware datetime, a date, and the
    epoch pair the product sends instead;
-4. Neo4j's CPU per 1,000 CheckRecords written by `WRITE_RECORDS` (the rows are deleted
-   afterwards).
+4. Neo4j's CPU per 1,000 CheckRecords written by `WRITE_RECORDS`, then random check ids
+   (as before 2026-11-27 afternoon) against time-ordered ones in alternated rounds (the
+   rows are deleted afterwards).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -36,6 +39,7 @@ MICRO_KEY = "bench-micro"
 WARM_UP_BURSTS = 10
 BURST_SECONDS = 8.0
 RECORD_ROUNDS = 250  # the write path warms up too: the first rounds cost 10-20x the last
+ID_ROUNDS = 20
 
 
 def packing() -> None:
@@ -132,23 +136,35 @@ async def measure(uri: str, neo4j_pid: int) -> None:
 
         print(f"Neo4j's CPU per 1,000 CheckRecords written, {RECORD_ROUNDS} rounds of 1,000 (ms):")
         now = utc_now()
-        spent = []
-        for _ in range(RECORD_ROUNDS):
+
+        async def write_records(check_ids: list[str]) -> float:
             rows = [
                 record_row(check_id=check_id, subject_id=ids[0], subject_known=True, area=AREA,
                            at=now, decision="CLEAR", measure_ids=[], sanction_ids=[],
                            department=None, key_name=MICRO_KEY, asked_at=now)
-                for check_id in time_ordered_ids("C", 1000)
+                for check_id in check_ids
             ]  # fmt: skip
             before = cpu.snapshot({"neo4j": neo4j_pid})
             async with driver.session() as session:
-                await session.execute_write(lambda tx, rows=rows: tx.run(WRITE_RECORDS, rows=rows))
-            per = cpu.per_request_ms(before, cpu.snapshot({"neo4j": neo4j_pid}), 1)
-            spent.append(per["neo4j"])
-        shown = [f"{ms:.0f}" for ms in spent[:10] if ms is not None]
-        print(f"  first 10: {', '.join(shown)}")
-        last = sorted(ms for ms in spent[-20:] if ms is not None)
-        print(f"  median of the last 20: {last[len(last) // 2]:.0f}")
+                await session.execute_write(lambda tx: tx.run(WRITE_RECORDS, rows=rows))
+            return float(cpu.per_request_ms(before, cpu.snapshot({"neo4j": neo4j_pid}), 1)["neo4j"])
+
+        spent = [await write_records(time_ordered_ids("C", 1000)) for _ in range(RECORD_ROUNDS)]
+        print(f"  first 10: {', '.join(f'{ms:.0f}' for ms in spent[:10])}")
+        print(f"  median of the last 20: {statistics.median(spent[-20:]):.0f}")
+        print(
+            f"  the same, {ID_ROUNDS} alternated rounds each: random ids (as before) vs time-ordered"
+        )
+        by_kind: dict[str, list[float]] = {"random": [], "time-ordered": []}
+        for _ in range(ID_ROUNDS):
+            by_kind["random"].append(
+                await write_records(["C" + os.urandom(16).hex() for _ in range(1000)])
+            )
+            by_kind["time-ordered"].append(await write_records(time_ordered_ids("C", 1000)))
+        for kind, values in by_kind.items():
+            print(
+                f"  {kind:13} median {statistics.median(values):.0f} (min {min(values):.0f}, max {max(values):.0f})"
+            )
         async with driver.session() as session:
             await session.run(
                 "MATCH (c:CheckRecord {keyName: $key}) CALL (c) { DETACH DELETE c } "
