@@ -10,9 +10,9 @@ Starts the embedded Neo4j of a store `creditlink bench` left, then prints:
    uvloop, session to records): `RETURN 1` and the check;
 3. packing one parameter in the driver's packstream: an aware datetime, a date, and the
    epoch pair the product sends instead;
-4. Neo4j's CPU per 1,000 CheckRecords written by `WRITE_RECORDS`, then random check ids
-   (as before 2026-11-27 afternoon) against time-ordered ones in alternated rounds (the
-   rows are deleted afterwards).
+4. Neo4j's CPU per 1,000 CheckRecords written by `WRITE_RECORDS`, then in alternated
+   rounds: random check ids (as before 2026-11-27 afternoon), time-ordered ones, only the
+   id, and the whole rows under a label with no index (the rows are deleted afterwards).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,9 @@ MICRO_KEY = "bench-micro"
 WARM_UP_BURSTS = 10
 BURST_SECONDS = 8.0
 RECORD_ROUNDS = 250  # the write path warms up too: the first rounds cost 10-20x the last
-ID_ROUNDS = 20
+ID_ROUNDS = 10
+ROUND_WRITES = 5
+UNINDEXED_LABEL = "MicroRecord"  # no constraint or index in the migrations
 
 
 def packing() -> None:
@@ -95,6 +98,7 @@ async def measure(uri: str, neo4j_pid: int) -> None:
 
     from graph_model.check_records import WRITE_RECORDS, record_row
     from graph_model.checks import CheckEngine
+    from graph_model.labels import Label
     from graph_model.values import time_ordered_ids, utc_now
     from rules.loader import load_catalogue
 
@@ -137,38 +141,68 @@ async def measure(uri: str, neo4j_pid: int) -> None:
         print(f"Neo4j's CPU per 1,000 CheckRecords written, {RECORD_ROUNDS} rounds of 1,000 (ms):")
         now = utc_now()
 
-        async def write_records(check_ids: list[str]) -> float:
-            rows = [
-                record_row(check_id=check_id, subject_id=ids[0], subject_known=True, area=AREA,
-                           at=now, decision="CLEAR", measure_ids=[], sanction_ids=[],
-                           department=None, key_name=MICRO_KEY, asked_at=now)
-                for check_id in check_ids
+        async def write_records(
+            make_ids: Callable[[int], list[str]], query: str = WRITE_RECORDS, transactions: int = 1
+        ) -> float:
+            """Neo4j's CPU per 1,000 records over `transactions` writes of 1,000 (CPU time is
+            counted in 10 ms ticks, so one write alone is a coarse figure)."""
+            batches = [
+                [
+                    record_row(check_id=check_id, subject_id=ids[0], subject_known=True,
+                               area=AREA, at=now, decision="CLEAR", measure_ids=[],
+                               sanction_ids=[], department=None, key_name=MICRO_KEY,
+                               asked_at=now)
+                    for check_id in make_ids(1000)
+                ]
+                for _ in range(transactions)
             ]  # fmt: skip
             before = cpu.snapshot({"neo4j": neo4j_pid})
-            async with driver.session() as session:
-                await session.execute_write(lambda tx: tx.run(WRITE_RECORDS, rows=rows))
-            return float(cpu.per_request_ms(before, cpu.snapshot({"neo4j": neo4j_pid}), 1)["neo4j"])
+            for rows in batches:
+                async with driver.session() as session:
+                    await session.execute_write(lambda tx, rows=rows: tx.run(query, rows=rows))
+            spent = cpu.per_request_ms(before, cpu.snapshot({"neo4j": neo4j_pid}), transactions)
+            return float(spent["neo4j"])
 
-        spent = [await write_records(time_ordered_ids("C", 1000)) for _ in range(RECORD_ROUNDS)]
+        def random_ids(count: int) -> list[str]:
+            return ["C" + os.urandom(16).hex() for _ in range(count)]
+
+        def ordered_ids(count: int) -> list[str]:
+            return time_ordered_ids("C", count)
+
+        spent = [await write_records(ordered_ids) for _ in range(RECORD_ROUNDS)]
         print(f"  first 10: {', '.join(f'{ms:.0f}' for ms in spent[:10])}")
         print(f"  median of the last 20: {statistics.median(spent[-20:]):.0f}")
+        record_label = f":{Label.CHECK_RECORD.value}"
+        variants = {
+            "random ids (as before)": (random_ids, WRITE_RECORDS),
+            "time-ordered ids": (ordered_ids, WRITE_RECORDS),
+            "only the id": (
+                ordered_ids,
+                f"UNWIND $rows AS row CREATE ({record_label} {{id: row.id, keyName: row.keyName}})",
+            ),
+            "no index": (
+                ordered_ids,
+                WRITE_RECORDS.replace(record_label, f":{UNINDEXED_LABEL}"),
+            ),
+        }
         print(
-            f"  the same, {ID_ROUNDS} alternated rounds each: random ids (as before) vs time-ordered"
+            f"  {ID_ROUNDS} alternated rounds of {ROUND_WRITES} writes each: random against "
+            "time-ordered ids, and what the indexes cost (only the id, under its constraint; "
+            "the whole rows under a label with no index):"
         )
-        by_kind: dict[str, list[float]] = {"random": [], "time-ordered": []}
+        by_kind: dict[str, list[float]] = {kind: [] for kind in variants}
         for _ in range(ID_ROUNDS):
-            by_kind["random"].append(
-                await write_records(["C" + os.urandom(16).hex() for _ in range(1000)])
-            )
-            by_kind["time-ordered"].append(await write_records(time_ordered_ids("C", 1000)))
+            for kind, (make_ids, query) in variants.items():
+                by_kind[kind].append(await write_records(make_ids, query, ROUND_WRITES))
         for kind, values in by_kind.items():
             print(
-                f"  {kind:13} median {statistics.median(values):.0f} (min {min(values):.0f}, max {max(values):.0f})"
+                f"  {kind:24} median {statistics.median(values):5.1f}"
+                f" (min {min(values):.1f}, max {max(values):.1f})"
             )
         async with driver.session() as session:
             await session.run(
-                "MATCH (c:CheckRecord {keyName: $key}) CALL (c) { DETACH DELETE c } "
-                "IN TRANSACTIONS OF 5000 ROWS",
+                f"MATCH (c:CheckRecord|{UNINDEXED_LABEL} {{keyName: $key}}) "
+                "CALL (c) { DETACH DELETE c } IN TRANSACTIONS OF 5000 ROWS",
                 key=MICRO_KEY,
             )
     finally:
