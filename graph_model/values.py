@@ -65,8 +65,9 @@ def time_ordered_ids(prefix: str, count: int) -> list[str]:
 
     Check records are keyed by these ids: random ones spread every insert across the id
     index, while ids that grow with time land at its end: Neo4j spends 24-35% less CPU
-    per record (`bench/micro.py`; bench/README.md, "What was tried"). The randomness comes from one `os.urandom` call per batch: one per id was
-    ~6% of batchCheck's API time.
+    per record (`bench/micro.py`; bench/README.md, "What was tried"). The randomness
+    comes from one `os.urandom` call per batch: one per id was ~6% of batchCheck's API
+    time.
     """
     stamp = f"{prefix}{time.time_ns() // 1_000_000:012x}"
     pool = os.urandom(10 * count).hex()
