@@ -2,7 +2,9 @@
 
 Recording must not cost the check its speed, so records are buffered and written in
 UNWIND batches by one background task; `flush()` is awaited before anything reads
-records (feedback, statistics) so a caller never misses its own check.
+records (feedback, statistics) so a caller never misses its own check. A check asked
+alone is one `CheckRecord`; a batchCheck call is one `CheckBatch` holding its checks as
+parallel lists in input order (ids in `graph_model.check_ids`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph_model.check_ids import split_batch_item
+from graph_model.checks import CheckOutcome
 from graph_model.driver import Graph
 from graph_model.errors import BadUserInput, Conflict, CreditLinkError, Forbidden, NotFound
 from graph_model.labels import Label, SystemRel
@@ -29,8 +33,13 @@ WRITE_RECORDS = (
     "SET c = row {.*, at: datetime({epochSeconds: row.at[0], nanosecond: row.at[1]}), "
     "askedAt: datetime({epochSeconds: row.askedAt[0], nanosecond: row.askedAt[1]})}"
 )
+WRITE_BATCHES = (
+    f"UNWIND $rows AS row CREATE (b:{Label.CHECK_BATCH.value}) "
+    "SET b = row {.*, at: datetime({epochSeconds: row.at[0], nanosecond: row.at[1]}), "
+    "askedAt: datetime({epochSeconds: row.askedAt[0], nanosecond: row.askedAt[1]})}"
+)
 GET_RECORD = (
-    f"MATCH (c:{Label.CHECK_RECORD.value} {{id: $id}}) "
+    f"MATCH (c:{Label.CHECK_RECORD.value} {{id: $checkId}}) "
     f"OPTIONAL MATCH (f:{Label.FEEDBACK.value})-[:{SystemRel.ON_CHECK.value}]->(c) "
     "RETURN c {.*} AS record, f.id AS feedbackId"
 )
@@ -42,17 +51,51 @@ CREATE_FEEDBACK = (
     "SET c.feedbackOutcome = $outcome "
     "RETURN f {.id, .checkId, .outcome, .note, .recordedAt} AS feedback"
 )
+GET_BATCH_ITEM = (
+    f"MATCH (b:{Label.CHECK_BATCH.value} {{id: $batchId}}) WHERE $position < b.size "
+    f"OPTIONAL MATCH (f:{Label.FEEDBACK.value} {{checkId: $checkId}})"
+    f"-[:{SystemRel.ON_CHECK.value}]->(b) "
+    "RETURN b {.department, .keyName} AS record, f.id AS feedbackId"
+)
+CREATE_BATCH_FEEDBACK = (
+    f"MATCH (b:{Label.CHECK_BATCH.value} {{id: $batchId}}) "
+    f"CREATE (f:{Label.FEEDBACK.value} {{id: $id, checkId: $checkId, outcome: $outcome, "
+    "note: $note, department: $department, keyName: $keyName, recordedAt: datetime()})"
+    f"-[:{SystemRel.ON_CHECK.value}]->(b) "
+    "RETURN f {.id, .checkId, .outcome, .note, .recordedAt} AS feedback"
+)
+_IN_WINDOW = (
+    "WHERE {v}.askedAt >= $from AND {v}.askedAt < $to "
+    "AND ($department IS NULL OR {v}.department = $department) "
+    "AND ($area IS NULL OR {v}.area = $area) "
+)
+# a single check's feedback is on its record (`feedbackOutcome`); a batch's are the
+# Feedback nodes on the batch, counted per batch before the batches are summed
 LINKAGE_STATS = (
+    "CALL () {\n"
     f"MATCH (c:{Label.CHECK_RECORD.value}) "
-    "WHERE c.askedAt >= $from AND c.askedAt < $to "
-    "AND ($department IS NULL OR c.department = $department) "
-    "AND ($area IS NULL OR c.area = $area) "
-    "RETURN c.department AS department, c.area AS area, count(*) AS checks, "
+    + _IN_WINDOW.format(v="c")
+    + "RETURN c.department AS department, c.area AS area, count(*) AS checks, "
     "count(CASE WHEN c.hit THEN 1 END) AS hits, "
     "count(c.feedbackOutcome) AS feedbacks, "
     "count(CASE WHEN c.feedbackOutcome = 'APPLIED' THEN 1 END) AS applied, "
     "count(CASE WHEN c.feedbackOutcome = 'PARTIALLY_APPLIED' THEN 1 END) AS partiallyApplied, "
-    "count(CASE WHEN c.feedbackOutcome = 'NOT_APPLIED' THEN 1 END) AS notApplied "
+    "count(CASE WHEN c.feedbackOutcome = 'NOT_APPLIED' THEN 1 END) AS notApplied\n"
+    "UNION ALL\n"
+    f"MATCH (b:{Label.CHECK_BATCH.value}) "
+    + _IN_WINDOW.format(v="b")
+    + f"OPTIONAL MATCH (f:{Label.FEEDBACK.value})-[:{SystemRel.ON_CHECK.value}]->(b) "
+    "WITH b, count(f) AS feedbacks, "
+    "count(CASE WHEN f.outcome = 'APPLIED' THEN 1 END) AS applied, "
+    "count(CASE WHEN f.outcome = 'PARTIALLY_APPLIED' THEN 1 END) AS partiallyApplied, "
+    "count(CASE WHEN f.outcome = 'NOT_APPLIED' THEN 1 END) AS notApplied "
+    "RETURN b.department AS department, b.area AS area, sum(b.size) AS checks, "
+    "sum(b.hits) AS hits, sum(feedbacks) AS feedbacks, sum(applied) AS applied, "
+    "sum(partiallyApplied) AS partiallyApplied, sum(notApplied) AS notApplied\n"
+    "}\n"
+    "RETURN department, area, sum(checks) AS checks, sum(hits) AS hits, "
+    "sum(feedbacks) AS feedbacks, sum(applied) AS applied, "
+    "sum(partiallyApplied) AS partiallyApplied, sum(notApplied) AS notApplied "
     "ORDER BY department, area"
 )
 
@@ -76,6 +119,8 @@ class CheckRecorder:
         self.max_pending = max_pending
         self.room_timeout = room_timeout
         self._pending: list[dict[str, Any]] = []
+        self._batches: list[dict[str, Any]] = []
+        self._batched_checks = 0
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._written = asyncio.Condition()
@@ -96,15 +141,26 @@ class CheckRecorder:
             await self.flush()
 
     def record(self, row: dict[str, Any]) -> None:
+        """Buffer one check asked alone (a `record_row`)."""
         if not self.enabled:
             return
         self._pending.append(row)
-        if len(self._pending) >= self.batch_size:
+        if self.pending >= self.batch_size:
+            self._wake.set()
+
+    def record_batch(self, row: dict[str, Any]) -> None:
+        """Buffer one batchCheck call (a `batch_row`), which counts as its checks."""
+        if not self.enabled:
+            return
+        self._batches.append(row)
+        self._batched_checks += row["size"]
+        if self.pending >= self.batch_size:
             self._wake.set()
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Checks buffered and not yet written."""
+        return len(self._pending) + self._batched_checks
 
     async def make_room(self) -> None:
         """Return once at most `max_pending` records wait to be written.
@@ -115,28 +171,41 @@ class CheckRecorder:
         be written at all (Neo4j away) a caller waits `room_timeout` and goes on; the
         records stay buffered, never dropped.
         """
-        if len(self._pending) <= self.max_pending:
+        if self.pending <= self.max_pending:
             return
         self._wake.set()
         async with self._written:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._written.wait_for(lambda: len(self._pending) <= self.max_pending),
+                    self._written.wait_for(lambda: self.pending <= self.max_pending),
                     self.room_timeout,
                 )
 
     async def flush(self) -> None:
         async with self._lock:
-            while self._pending:
-                batch = self._pending[: self.batch_size]
-                await self.graph.write(WRITE_RECORDS, {"rows": batch}, name="checkRecords.write")
-                del self._pending[: len(batch)]
-                # The driver keeps a copy of the parameters in per-query objects that form
-                # reference cycles, so the rows would live until a full GC and make every
-                # full collection walk them: emptied, they are freed now.
-                batch.clear()
+            while self._pending or self._batches:
+                if self._pending:
+                    await self._write(WRITE_RECORDS, self._pending, self.batch_size)
+                if self._batches:
+                    # whole calls, up to about `batch_size` checks per transaction
+                    taken, checks = 0, 0
+                    while taken < len(self._batches) and checks < self.batch_size:
+                        checks += self._batches[taken]["size"]
+                        taken += 1
+                    await self._write(WRITE_BATCHES, self._batches, taken)
+                    self._batched_checks -= checks
                 async with self._written:
                     self._written.notify_all()
+
+    async def _write(self, query: str, rows: list[dict[str, Any]], count: int) -> None:
+        """Write the first `count` of `rows` in one transaction, then drop them from it."""
+        chunk = rows[:count]
+        await self.graph.write(query, {"rows": chunk}, name="checkRecords.write")
+        del rows[: len(chunk)]
+        # The driver keeps a copy of the parameters in per-query objects that form
+        # reference cycles, so the rows would live until a full GC and make every full
+        # collection walk them: emptied, they are freed now.
+        chunk.clear()
 
     async def _run(self) -> None:
         while True:
@@ -181,6 +250,54 @@ def record_row(
     }
 
 
+def batch_row(
+    *,
+    batch_id: str,
+    outcomes: list[CheckOutcome],
+    area: str,
+    at: dt.datetime,
+    department: str | None,
+    key_name: str,
+    asked_at: dt.datetime,
+) -> dict[str, Any]:
+    """One batchCheck call's record: its checks as parallel lists in input order.
+
+    Neo4j properties cannot nest lists, so each check's measure and sanction ids are
+    concatenated into one list, with per-check counts to cut it back apart.
+    """
+    measure_ids: list[str] = []
+    measure_counts: list[int] = []
+    sanction_ids: list[str] = []
+    sanction_counts: list[int] = []
+    decisions: list[str] = []
+    hits = 0
+    for outcome in outcomes:
+        decisions.append(outcome.decision)
+        hits += outcome.decision != "CLEAR"
+        measure_ids.extend(m.measure.id for m in outcome.measures)
+        measure_counts.append(len(outcome.measures))
+        sanctions = sorted({m.sanction["id"] for m in outcome.measures})
+        sanction_ids.extend(sanctions)
+        sanction_counts.append(len(sanctions))
+    return {
+        "id": batch_id,
+        "size": len(outcomes),
+        "hits": hits,
+        "area": area,
+        "at": epoch_pair(at),
+        "askedAt": epoch_pair(asked_at),
+        "subjectIds": [o.subject_id for o in outcomes],
+        "subjectKnown": [o.subject_known for o in outcomes],
+        "decisions": decisions,
+        "measureIds": measure_ids,
+        "measureCounts": measure_counts,
+        "sanctionIds": sanction_ids,
+        "sanctionCounts": sanction_counts,
+        "department": department,
+        "keyName": key_name,
+    }
+
+
 async def record_feedback(
     graph: Graph,
     recorder: CheckRecorder,
@@ -200,8 +317,16 @@ async def record_feedback(
         raise BadUserInput(f"input.note: longer than {MAX_NOTE} characters", field="input.note")
     await recorder.flush()
 
+    item = split_batch_item(check_id)
+    if item is None:
+        get_record, create_feedback = GET_RECORD, CREATE_FEEDBACK
+        keys: dict[str, Any] = {"checkId": check_id}
+    else:
+        get_record, create_feedback = GET_BATCH_ITEM, CREATE_BATCH_FEEDBACK
+        keys = {"checkId": check_id, "batchId": item[0], "position": item[1]}
+
     async def work(tx: AsyncManagedTransaction) -> dict[str, Any]:
-        found = await (await tx.run(GET_RECORD, id=check_id)).single()
+        found = await (await tx.run(get_record, keys)).single()
         if found is None:
             raise NotFound(f"input.checkId: no check {check_id[:60]}", field="input.checkId")
         record = found["record"]
@@ -221,14 +346,14 @@ async def record_feedback(
                 field="input.checkId",
             )
         params = {
-            "checkId": check_id,
+            **keys,
             "id": f"F{uuid.uuid4().hex}",
             "outcome": outcome,
             "note": note,
             "department": department,
             "keyName": key_name,
         }
-        created = await (await tx.run(CREATE_FEEDBACK, params)).single()
+        created = await (await tx.run(create_feedback, params)).single()
         assert created is not None
         return dict(native(created["feedback"]))
 

@@ -12,11 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from graph_model.check_ids import batch_item_ids, single_check_ids
 from graph_model.driver import Graph
 from graph_model.labels import Label
 from graph_model.role_patterns import PATH_OF, render_chain, sanction_link
 from graph_model.sanctions_read import AT_FROM_EPOCH, SANCTION_FIELDS, applies_at
-from graph_model.values import city_date, epoch_pair, native, time_ordered_ids
+from graph_model.values import city_date, epoch_pair, native
 from rules.compiler import compile_catalogue, list_types_by_role
 from rules.models import Catalogue, Effect, Measure, strongest
 
@@ -141,12 +142,23 @@ class CheckEngine:
         return query, {**fixed, "ids": subject_ids, "at": epoch_pair(at), "day": city_date(at)}
 
     async def check_many(
-        self, graph: Graph, subject_ids: list[str], area: str, at: dt.datetime
+        self,
+        graph: Graph,
+        subject_ids: list[str],
+        area: str,
+        at: dt.datetime,
+        *,
+        batch_id: str | None = None,
     ) -> list[CheckOutcome]:
+        """The checks in input order; with `batch_id` their ids are that batch's items."""
         query, params = self.statement(area, subject_ids, at)
         rows = await graph.read(query, params, name="jointSanctionCheck")
         results = rows[0]["results"]
-        check_ids = time_ordered_ids("C", len(results))
+        check_ids = (
+            single_check_ids(len(results))
+            if batch_id is None
+            else batch_item_ids(batch_id, len(results))
+        )
         return [
             self._outcome(check_id, subject_ids[r["i"]], r["known"], r["hits"], area, at)
             for check_id, r in zip(check_ids, results, strict=True)

@@ -20,6 +20,7 @@ class Label(StrEnum):
     SANCTION = "Sanction"
     DEPARTMENT = "Department"
     CHECK_RECORD = "CheckRecord"
+    CHECK_BATCH = "CheckBatch"
     FEEDBACK = "Feedback"
     MIGRATION = "Migration"
     INSPECTION_DRAW = "InspectionDraw"

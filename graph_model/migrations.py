@@ -96,6 +96,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             _node_index(Label.SUBJECT, "district", "industry"),
         ),
     ),
+    Migration(
+        5,
+        "batchCheck calls recorded one node each",
+        (
+            _unique(Label.CHECK_BATCH),
+            _node_index(Label.CHECK_BATCH, "askedAt"),
+            _node_index(Label.CHECK_BATCH, "department"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -14,6 +14,7 @@ from api.types.catalogue import Measure
 from api.types.enums import ApplicationArea, Decision, FeedbackOutcome, RelationType
 from api.types.sanctions import Sanction
 from graph_model import check_records
+from graph_model.check_ids import new_batch_id
 from graph_model.checks import CheckOutcome
 from graph_model.errors import BadUserInput
 from graph_model.identifiers import validate_any_subject_id
@@ -122,32 +123,51 @@ async def run_checks(
     subject_ids: list[str],
     area: ApplicationArea,
     at: dt.datetime | None,
+    *,
+    batch: bool,
 ) -> list[CheckResult]:
+    """The checks, recorded: one CheckRecord for a check asked alone, one CheckBatch for
+    a batchCheck call."""
     context = info.context
     moment = aware(at) if at is not None else utc_now()
     state = context.state
-    outcomes = await state.checks.check_many(context.graph, subject_ids, area.value, moment)
+    batch_id = new_batch_id() if batch else None
+    outcomes = await state.checks.check_many(
+        context.graph, subject_ids, area.value, moment, batch_id=batch_id
+    )
     asked_at = utc_now()
     principal = context.principal
-    decisions: Counter[tuple[str, str]] = Counter()
-    for outcome in outcomes:
-        state.recorder.record(
-            check_records.record_row(
-                check_id=outcome.check_id,
-                subject_id=outcome.subject_id,
-                subject_known=outcome.subject_known,
-                area=outcome.area,
-                at=outcome.at,
-                decision=outcome.decision,
-                measure_ids=[m.measure.id for m in outcome.measures],
-                sanction_ids=[m.sanction["id"] for m in outcome.measures],
+    if batch_id is not None:
+        state.recorder.record_batch(
+            check_records.batch_row(
+                batch_id=batch_id,
+                outcomes=outcomes,
+                area=area.value,
+                at=moment,
                 department=principal.department,
                 key_name=principal.name,
                 asked_at=asked_at,
             )
         )
-        decisions[outcome.area, outcome.decision] += 1
+    else:
+        for outcome in outcomes:
+            state.recorder.record(
+                check_records.record_row(
+                    check_id=outcome.check_id,
+                    subject_id=outcome.subject_id,
+                    subject_known=outcome.subject_known,
+                    area=outcome.area,
+                    at=outcome.at,
+                    decision=outcome.decision,
+                    measure_ids=[m.measure.id for m in outcome.measures],
+                    sanction_ids=[m.sanction["id"] for m in outcome.measures],
+                    department=principal.department,
+                    key_name=principal.name,
+                    asked_at=asked_at,
+                )
+            )
     await state.recorder.make_room()
+    decisions = Counter((outcome.area, outcome.decision) for outcome in outcomes)
     # one labelled increment per decision, not per subject: `labels()` takes a lock
     for (area_value, decision), count in decisions.items():
         state.metrics.decisions.labels(area_value, decision).inc(count)
@@ -168,7 +188,7 @@ class CheckQuery:
     ) -> CheckResult:
         info.context.require(Capability.CHECK, "jointSanctionCheck")
         sid = validate_any_subject_id(str(subject_id), field="subjectId")
-        return (await run_checks(info, [sid], area, at))[0]
+        return (await run_checks(info, [sid], area, at, batch=False))[0]
 
     @strawberry.field(description="The check for many subjects at once, in input order.")
     async def batch_check(
@@ -188,7 +208,7 @@ class CheckQuery:
             validate_any_subject_id(str(s), field=f"subjectIds[{n}]")
             for n, s in enumerate(subject_ids)
         ]
-        return await run_checks(info, ids, area, at)
+        return await run_checks(info, ids, area, at, batch=True)
 
     @strawberry.field(description="Checks, hits and feedback per department and area.")
     async def linkage_stats(

@@ -91,7 +91,7 @@ async def _load_unwind(spec: WorldSpec, uri: str, batch_size: int) -> dict[str, 
 
 
 async def _clear_check_records(uri: str) -> int:
-    """CheckRecords of earlier runs, so every run measures the same graph.
+    """CheckRecords and CheckBatches of earlier runs, so every run measures the same graph.
 
     One auto-commit statement per 20,000 records: after hand experiments a store can hold
     millions, and one statement over all of them outlives the server's 60 s transaction
@@ -103,7 +103,8 @@ async def _clear_check_records(uri: str) -> int:
         while True:
             async with driver.session(database="neo4j") as session:
                 result = await session.run(
-                    f"MATCH (c:{Label.CHECK_RECORD.value}) WITH c LIMIT 20000 DETACH DELETE c"
+                    f"MATCH (c:{Label.CHECK_RECORD.value}|{Label.CHECK_BATCH.value}) "
+                    "WITH c LIMIT 20000 DETACH DELETE c"
                 )
                 summary = await result.consume()
             batch = int(summary.counters.nodes_deleted)

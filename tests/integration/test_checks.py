@@ -263,18 +263,42 @@ async def test_batch_equals_single_in_input_order(api_server: ApiServer, graph: 
     )
     # every check is recorded, batch items too, with the asking department (statistics flush the buffer)
     stats = api_server.post(
-        'query { linkageStats(from: "2020-01-01T00:00:00Z") { department area checks hits } }',
+        'query { linkageStats(from: "2020-01-01T00:00:00Z", area: CONVENIENCE_SERVICES) '
+        "{ department area checks hits } }",
         key="regulator-key",
     )
     assert "errors" not in stats, stats
+    assert stats["data"]["linkageStats"] == [
+        {
+            "department": "wz-public-resources",
+            "area": "CONVENIENCE_SERVICES",
+            "checks": 10,
+            "hits": 8,
+        }
+    ]
     rows = await graph.read(
         "MATCH (c:CheckRecord) WHERE c.id IN $ids RETURN c.department AS d, c.hit AS hit, count(*) AS n ORDER BY hit",
         {"ids": check_ids},
     )
     assert rows == [
-        {"d": "wz-public-resources", "hit": False, "n": 2},
-        {"d": "wz-public-resources", "hit": True, "n": 8},
+        {"d": "wz-public-resources", "hit": False, "n": 1},
+        {"d": "wz-public-resources", "hit": True, "n": 4},
     ]
+    # the batch is one node, its checks in input order
+    batch_id = check_ids[0].rsplit("-", 1)[0]
+    assert check_ids[: len(ids)] == [f"{batch_id}-{n}" for n in range(len(ids))]
+    (stored,) = await graph.read(
+        "MATCH (b:CheckBatch {id: $id}) RETURN b.department AS d, b.subjectIds AS subjects, "
+        "b.decisions AS decisions, b.size AS size, b.hits AS hits",
+        {"id": batch_id},
+    )
+    assert stored == {
+        "d": "wz-public-resources",
+        "subjects": ids,
+        "decisions": [r["decision"] for r in batch],
+        "size": 5,
+        "hits": 4,
+    }
 
 
 async def test_batch_limits_and_malformed_ids(api_server: ApiServer) -> None:

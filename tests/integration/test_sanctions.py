@@ -10,6 +10,7 @@ from graph_model.driver import Graph
 from tests.conftest import ApiServer
 from tests.integration.helpers import enterprise_id, person_id, register
 from tests.integration.scenario import (
+    BATCH,
     CHECK,
     IMPOSE,
     LIFT,
@@ -354,6 +355,79 @@ async def test_feedback_closes_the_loop(api_server: ApiServer, graph: Graph) -> 
             "notApplied": 1,
             "feedbackRate": 1.0,
             "hitRate": 0.5,
+        }
+    ]
+
+
+async def test_feedback_on_batch_items(api_server: ApiServer, graph: Graph) -> None:
+    """A batchCheck call is one CheckBatch node, yet each of its checks takes its own
+    feedback and counts in the statistics beside checks asked alone."""
+    w = build_shoe_world(api_server)
+    impose(api_server, subjectId=w.company)
+    unknown = enterprise_id()
+    ids = [w.company, w.spouse, unknown, w.company]
+    body = api_server.post(
+        BATCH, {"ids": ids, "area": "PUBLIC_RESOURCE_TRANSACTIONS", "at": NOW}, key="approval-key"
+    )
+    assert "errors" not in body, body
+    items = [r["checkId"] for r in body["data"]["batchCheck"]]
+    assert [r["decision"] != "CLEAR" for r in body["data"]["batchCheck"]] == [
+        True,
+        False,
+        False,
+        True,
+    ]
+
+    def feedback(check_id: str, outcome: str, key: str = "approval-key") -> dict[str, Any]:
+        return api_server.post(
+            FEEDBACK, {"input": {"checkId": check_id, "outcome": outcome}}, key=key
+        )
+
+    assert error_code(feedback(items[0], "APPLIED", key="approval-other-key")) == "FORBIDDEN"
+    first = feedback(items[0], "APPLIED")
+    assert first["data"]["recordFeedback"]["checkId"] == items[0], first
+    assert error_code(feedback(items[0], "NOT_APPLIED")) == "CONFLICT"
+    assert "errors" not in feedback(items[3], "PARTIALLY_APPLIED")
+    batch_id = items[0].rsplit("-", 1)[0]
+    for missing in (f"{batch_id}-4", f"B{'0' * 32}-0", f"{batch_id}-x", f"{batch_id}-01"):
+        assert error_code(feedback(missing, "APPLIED")) == "NOT_FOUND", missing
+    alone = check(api_server, w.spouse, "PUBLIC_RESOURCE_TRANSACTIONS")
+    assert "errors" not in feedback(alone["checkId"], "NOT_APPLIED")
+
+    stored = await graph.read(
+        "MATCH (b:CheckBatch) OPTIONAL MATCH (f:Feedback)-[:ON_CHECK]->(b) "
+        "RETURN b.id AS id, b.size AS size, b.hits AS hits, b.subjectIds AS subjects, "
+        "b.decisions AS decisions, b.subjectKnown AS known, b.department AS department, "
+        "b.measureCounts AS measureCounts, size(b.measureIds) AS measures, "
+        "collect(f.checkId) AS fed ORDER BY id"
+    )
+    assert len(stored) == 1
+    (record,) = stored
+    assert record["id"] == batch_id and record["size"] == 4 and record["hits"] == 2
+    assert record["subjects"] == ids and record["known"] == [True, True, False, True]
+    assert record["decisions"][1:3] == ["CLEAR", "CLEAR"]
+    assert record["department"] == "wz-public-resources"
+    counts = record["measureCounts"]
+    assert counts[0] == counts[3] > 0 and counts[1] == counts[2] == 0
+    assert record["measures"] == sum(counts)
+    assert sorted(record["fed"]) == sorted([items[0], items[3]])
+    assert (await graph.read("MATCH (c:CheckRecord) RETURN count(c) AS n"))[0]["n"] == 1
+
+    stats = api_server.post(
+        'query { linkageStats(from: "2020-01-01T00:00:00Z", area: PUBLIC_RESOURCE_TRANSACTIONS) '
+        "{ department area checks hits feedbacks applied partiallyApplied notApplied } }",
+        key="regulator-key",
+    )["data"]["linkageStats"]
+    assert stats == [
+        {
+            "department": "wz-public-resources",
+            "area": "PUBLIC_RESOURCE_TRANSACTIONS",
+            "checks": 5,
+            "hits": 2,
+            "feedbacks": 3,
+            "applied": 1,
+            "partiallyApplied": 1,
+            "notApplied": 1,
         }
     ]
 

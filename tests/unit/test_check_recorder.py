@@ -1,6 +1,7 @@
 """graph_model.check_records.CheckRecorder with a stand-in graph: the buffer is
-bounded by making callers wait for writes, written rows are not kept alive, and the
-metrics gauge reads the backlog."""
+bounded by making callers wait for writes, batchCheck calls count as their checks and
+are written whole, written rows are not kept alive, and the metrics gauge reads the
+backlog."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 from typing import Any, cast
 
 from api.metrics import Metrics
-from graph_model.check_records import WRITE_RECORDS, CheckRecorder
+from graph_model.check_records import WRITE_BATCHES, WRITE_RECORDS, CheckRecorder
 from graph_model.driver import Graph
 from graph_model.errors import ServiceUnavailable
 
@@ -21,15 +22,18 @@ class _Graph:
         self.failing = False
         self.sent: list[dict[str, Any]] = []
         self.rows_written = 0
+        self.writes: list[tuple[str, int]] = []  # (query, checks) per transaction
 
     async def write(self, query: str, params: dict[str, Any], *, name: str) -> list[Any]:
-        assert query == WRITE_RECORDS
+        assert query in (WRITE_RECORDS, WRITE_BATCHES)
         if self.gate is not None:
             await self.gate.wait()
         if self.failing:
             raise ServiceUnavailable("neo4j is away")
         self.sent.append(params)
         self.rows_written += len(params["rows"])
+        checks = sum(row.get("size", 1) for row in params["rows"])
+        self.writes.append(("batches" if query == WRITE_BATCHES else "records", checks))
         return []
 
 
@@ -86,6 +90,47 @@ async def test_while_nothing_can_be_written_a_caller_goes_on_and_no_record_is_dr
     finally:
         await recorder.stop()
     assert graph.rows_written == 3 and recorder.pending == 0
+
+
+async def test_batches_count_as_their_checks_and_are_written_whole() -> None:
+    graph = _Graph()
+    recorder = _recorder(graph, batch_size=5, max_pending=8, room_timeout=0.05)
+    for size in (3, 3, 3, 1):
+        recorder.record_batch({"id": f"B{size}", "size": size})
+    for row in _rows(2):
+        recorder.record(row)
+    assert recorder.pending == 12
+    await asyncio.wait_for(recorder.make_room(), 1.0)  # nothing writes: it times out
+    assert recorder.pending == 12
+    await recorder.flush()
+    assert recorder.pending == 0
+    # the singles in one transaction; the batches whole, about `batch_size` checks each
+    assert graph.writes == [("records", 2), ("batches", 6), ("batches", 4)]
+
+
+async def test_a_batch_over_the_bound_waits_for_the_writer() -> None:
+    graph = _Graph()
+    graph.gate = asyncio.Event()
+    recorder = _recorder(graph, batch_size=4, interval=0.01, max_pending=5)
+    recorder.start()
+    try:
+        recorder.record_batch({"id": "B1", "size": 6})
+        waiting = asyncio.create_task(recorder.make_room())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        graph.gate.set()
+        await asyncio.wait_for(waiting, 1.0)
+        assert recorder.pending == 0 and graph.writes == [("batches", 6)]
+    finally:
+        await recorder.stop()
+
+
+async def test_a_disabled_recorder_buffers_nothing() -> None:
+    recorder = _recorder(_Graph())
+    recorder.enabled = False
+    recorder.record({"id": "C1"})
+    recorder.record_batch({"id": "B1", "size": 3})
+    assert recorder.pending == 0
 
 
 async def test_written_rows_are_not_held_by_the_parameters_sent() -> None:
