@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         state.recorder.enabled = settings.record_checks
         metrics.watch_records(state.recorder)
+        unwatch_gc = metrics.watch_gc()
         state.recorder.start()
         holder["state"] = state
         app.state.creditlink = state
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await preparing
             await state.recorder.stop()
             await driver.close()
+            unwatch_gc()
 
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})

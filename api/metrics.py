@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import gc
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -10,6 +13,7 @@ if TYPE_CHECKING:
     from graph_model.check_records import CheckRecorder
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+GC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 
 
 class Metrics:
@@ -46,6 +50,30 @@ class Metrics:
             "Check records answered but not yet written to Neo4j",
             registry=self.registry,
         )
+
+        self.gc_pauses = Histogram(
+            "creditlink_python_gc_pause_seconds",
+            "Pauses of Python's cyclic garbage collector by generation",
+            ["generation"],
+            registry=self.registry,
+            buckets=GC_BUCKETS,
+        )
+
+    def watch_gc(self) -> Callable[[], None]:
+        """Time every collection of the cyclic GC, which stops the event loop while it
+        runs, into `gc_pauses`; returns the function that stops watching."""
+        by_generation = [self.gc_pauses.labels(str(generation)) for generation in range(3)]
+        started = 0.0
+
+        def on_gc(phase: str, info: dict[str, Any]) -> None:
+            nonlocal started
+            if phase == "start":
+                started = time.perf_counter()
+            else:
+                by_generation[info["generation"]].observe(time.perf_counter() - started)
+
+        gc.callbacks.append(on_gc)
+        return lambda: gc.callbacks.remove(on_gc)
 
     def watch_records(self, recorder: CheckRecorder) -> None:
         """The pending-records gauge reads `recorder` at each scrape."""

@@ -47,6 +47,11 @@ class EmbeddedNeo4j:
         return self.data_dir / "logs" / "launcher.log"
 
     @property
+    def gc_log(self) -> Path:
+        """The JVM's garbage-collection log: every pause, with wall-clock and uptime."""
+        return self.data_dir / "logs" / "gc.log"
+
+    @property
     def uri(self) -> str:
         return f"bolt://127.0.0.1:{self.bolt_port}"
 
@@ -88,9 +93,14 @@ class EmbeddedNeo4j:
             proc = subprocess.Popen(
                 [
                     java,
-                    f"-Xms{min(self.heap_mb, 512)}m",
+                    # Neo4j's own defaults: the heap at its full size from the start and
+                    # its pages touched once, since growing the heap takes a full
+                    # collection and first touches stall the collector, both under load
+                    f"-Xms{self.heap_mb}m",
                     f"-Xmx{self.heap_mb}m",
+                    "-XX:+AlwaysPreTouch",
                     "-XX:+UseG1GC",
+                    f'-Xlog:gc:file="{self.gc_log}":time,uptime:filecount=4,filesize=16m',
                     "-Dfile.encoding=UTF-8",
                     "-cp",
                     f"{JAR}{os.pathsep}{LIB}/*",

@@ -8,6 +8,7 @@ count only what these tests send.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import json
 import logging
@@ -149,6 +150,16 @@ def test_every_log_line_of_a_request_carries_its_id(observed: RunningApp) -> Non
 CHECK = """query($id: ID!) {
   jointSanctionCheck(subjectId: $id, area: FINANCING_SERVICES) { decision }
 }"""
+
+
+def test_python_gc_pauses_are_timed(observed: RunningApp) -> None:
+    # the app runs in this process, so this collection is one of the app's
+    name = "creditlink_python_gc_pause_seconds_count"
+    before = metric(observed, name, generation="2")
+    gc.collect()
+    assert metric(observed, name, generation="2") >= before + 1
+    text = httpx.get(f"{observed.url}/metrics", timeout=10).text
+    assert 'creditlink_python_gc_pause_seconds_bucket{generation="0",le="0.0005"}' in text
 
 
 def test_metrics_move_with_real_requests(observed: RunningApp) -> None:
