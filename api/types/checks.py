@@ -138,6 +138,8 @@ async def run_checks(
     asked_at = utc_now()
     principal = context.principal
     if batch_id is not None:
+        if not outcomes:  # nothing was checked, so nothing to record
+            return []
         state.recorder.record_batch(
             check_records.batch_row(
                 batch_id=batch_id,

@@ -301,7 +301,13 @@ async def test_batch_equals_single_in_input_order(api_server: ApiServer, graph: 
     }
 
 
-async def test_batch_limits_and_malformed_ids(api_server: ApiServer) -> None:
+async def test_batch_limits_and_malformed_ids(api_server: ApiServer, graph: Graph) -> None:
+    empty = api_server.post(BATCH, {"ids": [], "area": "CONVENIENCE_SERVICES"}, key="approval-key")
+    assert empty == {"data": {"batchCheck": []}}
+    api_server.post(
+        'query { linkageStats(from: "2020-01-01T00:00:00Z") { checks } }', key="regulator-key"
+    )  # flushes the records
+    assert (await graph.read("MATCH (b:CheckBatch) RETURN count(b) AS n"))[0]["n"] == 0
     body = api_server.post(
         BATCH, {"ids": ["91330302MA2ABC1298"], "area": "CONVENIENCE_SERVICES"}, key="approval-key"
     )
