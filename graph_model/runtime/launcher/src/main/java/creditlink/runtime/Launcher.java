@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.connectors.HttpConnector;
@@ -49,6 +50,12 @@ public final class Launcher {
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pageCacheMb))
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofSeconds(60))
                 .setConfig(GraphDatabaseSettings.query_cache_size, 2000)
+                // The data collector (db.stats.collect) otherwise keeps the last 8,192
+                // queries with their parameters whether or not anyone collects: each
+                // check's lives for seconds, survives young collections and is copied by
+                // every one of them, which was most of the 35-75 ms pauses behind the
+                // check's p99 (bench/README.md, "Tail at half load")
+                .setConfig(GraphDatabaseInternalSettings.data_collector_max_recent_query_count, 0)
                 .build();
 
         CountDownLatch stopped = new CountDownLatch(1);
