@@ -27,17 +27,25 @@ from graph_model.values import epoch_pair, native
 
 log = logging.getLogger(__name__)
 
-# instants arrive as epoch pairs (values.epoch_pair) and become DateTimes here
-WRITE_RECORDS = (
-    f"UNWIND $rows AS row CREATE (c:{Label.CHECK_RECORD.value}) "
-    "SET c = row {.*, at: datetime({epochSeconds: row.at[0], nanosecond: row.at[1]}), "
-    "askedAt: datetime({epochSeconds: row.askedAt[0], nanosecond: row.askedAt[1]})}"
+
+def _write_rows(label: Label) -> str:
+    # instants arrive as epoch pairs (values.epoch_pair) and become DateTimes here
+    return (
+        f"UNWIND $rows AS row CREATE (c:{label.value}) "
+        "SET c = row {.*, at: datetime({epochSeconds: row.at[0], nanosecond: row.at[1]}), "
+        "askedAt: datetime({epochSeconds: row.askedAt[0], nanosecond: row.askedAt[1]})}"
+    )
+
+
+WRITE_RECORDS = _write_rows(Label.CHECK_RECORD)
+WRITE_BATCHES = _write_rows(Label.CHECK_BATCH)
+# the feedback node, on the check's record `c` (a CheckRecord or a CheckBatch)
+_CREATE_FEEDBACK_ON_C = (
+    f"CREATE (f:{Label.FEEDBACK.value} {{id: $id, checkId: $checkId, outcome: $outcome, "
+    "note: $note, department: $department, keyName: $keyName, recordedAt: datetime()})"
+    f"-[:{SystemRel.ON_CHECK.value}]->(c) "
 )
-WRITE_BATCHES = (
-    f"UNWIND $rows AS row CREATE (b:{Label.CHECK_BATCH.value}) "
-    "SET b = row {.*, at: datetime({epochSeconds: row.at[0], nanosecond: row.at[1]}), "
-    "askedAt: datetime({epochSeconds: row.askedAt[0], nanosecond: row.askedAt[1]})}"
-)
+_FEEDBACK_FIELDS = "RETURN f {.id, .checkId, .outcome, .note, .recordedAt} AS feedback"
 GET_RECORD = (
     f"MATCH (c:{Label.CHECK_RECORD.value} {{id: $checkId}}) "
     f"OPTIONAL MATCH (f:{Label.FEEDBACK.value})-[:{SystemRel.ON_CHECK.value}]->(c) "
@@ -45,11 +53,9 @@ GET_RECORD = (
 )
 CREATE_FEEDBACK = (
     f"MATCH (c:{Label.CHECK_RECORD.value} {{id: $checkId}}) "
-    f"CREATE (f:{Label.FEEDBACK.value} {{id: $id, checkId: $checkId, outcome: $outcome, "
-    "note: $note, department: $department, keyName: $keyName, recordedAt: datetime()})"
-    f"-[:{SystemRel.ON_CHECK.value}]->(c) "
-    "SET c.feedbackOutcome = $outcome "
-    "RETURN f {.id, .checkId, .outcome, .note, .recordedAt} AS feedback"
+    + _CREATE_FEEDBACK_ON_C
+    + "SET c.feedbackOutcome = $outcome "
+    + _FEEDBACK_FIELDS
 )
 GET_BATCH_ITEM = (
     f"MATCH (b:{Label.CHECK_BATCH.value} {{id: $batchId}}) WHERE $position < b.size "
@@ -58,11 +64,9 @@ GET_BATCH_ITEM = (
     "RETURN b {.department, .keyName} AS record, f.id AS feedbackId"
 )
 CREATE_BATCH_FEEDBACK = (
-    f"MATCH (b:{Label.CHECK_BATCH.value} {{id: $batchId}}) "
-    f"CREATE (f:{Label.FEEDBACK.value} {{id: $id, checkId: $checkId, outcome: $outcome, "
-    "note: $note, department: $department, keyName: $keyName, recordedAt: datetime()})"
-    f"-[:{SystemRel.ON_CHECK.value}]->(b) "
-    "RETURN f {.id, .checkId, .outcome, .note, .recordedAt} AS feedback"
+    f"MATCH (c:{Label.CHECK_BATCH.value} {{id: $batchId}}) "
+    + _CREATE_FEEDBACK_ON_C
+    + _FEEDBACK_FIELDS
 )
 _IN_WINDOW = (
     "WHERE {v}.askedAt >= $from AND {v}.askedAt < $to "
@@ -120,7 +124,6 @@ class CheckRecorder:
         self.room_timeout = room_timeout
         self._pending: list[dict[str, Any]] = []
         self._batches: list[dict[str, Any]] = []
-        self._batched_checks = 0
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._written = asyncio.Condition()
@@ -153,14 +156,14 @@ class CheckRecorder:
         if not self.enabled:
             return
         self._batches.append(row)
-        self._batched_checks += row["size"]
         if self.pending >= self.batch_size:
             self._wake.set()
 
     @property
     def pending(self) -> int:
         """Checks buffered and not yet written."""
-        return len(self._pending) + self._batched_checks
+        # a few batch rows at most wait (the buffer is bounded), so summing is cheap
+        return len(self._pending) + sum(int(row["size"]) for row in self._batches)
 
     async def make_room(self) -> None:
         """Return once at most `max_pending` records wait to be written.
@@ -193,7 +196,6 @@ class CheckRecorder:
                         checks += self._batches[taken]["size"]
                         taken += 1
                     await self._write(WRITE_BATCHES, self._batches, taken)
-                    self._batched_checks -= checks
                 async with self._written:
                     self._written.notify_all()
 

@@ -71,3 +71,12 @@ def link(
 def household(api: ApiServer, hid: str, district: str = "330302") -> None:
     body = api.post(HOUSEHOLD, {"input": {"id": hid, "district": district}}, key="admin-key")
     assert "errors" not in body, body
+
+
+def flush_check_records(api: ApiServer) -> None:
+    """Return once the server has written every check record it holds: `linkageStats`
+    flushes the recorder before it reads, where a sleep may be too short on a loaded box."""
+    body = api.post(
+        'query { linkageStats(from: "2020-01-01T00:00:00Z") { checks } }', key="regulator-key"
+    )
+    assert "errors" not in body, body

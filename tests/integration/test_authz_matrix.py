@@ -53,7 +53,13 @@ from graph_model.identifiers import mask_resident_id
 from rules.loader import load_catalogue
 from tests.conftest import TEST_KEYS, ApiServer
 from tests.integration.conftest import WIPE
-from tests.integration.helpers import enterprise_id, error_code, person_id, register
+from tests.integration.helpers import (
+    enterprise_id,
+    error_code,
+    flush_check_records,
+    person_id,
+    register,
+)
 
 SCHEMA: GraphQLSchema = build_schema()._schema
 
@@ -506,15 +512,8 @@ RECORDS_CHECKS = {"jointSanctionCheck", "batchCheck", "recordFeedback"}
 
 
 def land_check_records(api: ApiServer, field: str) -> None:
-    """Wait until the server has written every check record it holds: `linkageStats`
-    flushes the recorder before it reads. A sleep was not enough on a loaded box (the
-    first write of a new record shape waits for Neo4j to plan it)."""
-    if field not in RECORDS_CHECKS:
-        return
-    body = api.post(
-        'query { linkageStats(from: "2020-01-01T00:00:00Z") { checks } }', key="regulator-key"
-    )
-    assert "errors" not in body, body
+    if field in RECORDS_CHECKS:
+        flush_check_records(api)
 
 
 SNAPSHOT_NODES = "MATCH (n) WHERE NOT n:Migration RETURN labels(n) AS l, properties(n) AS p"

@@ -7,7 +7,13 @@ from typing import Any
 
 from graph_model.driver import Graph
 from tests.conftest import ApiServer
-from tests.integration.helpers import enterprise_id, link, person_id, register
+from tests.integration.helpers import (
+    enterprise_id,
+    flush_check_records,
+    link,
+    person_id,
+    register,
+)
 from tests.integration.scenario import (
     BATCH,
     build_shoe_world,
@@ -304,9 +310,7 @@ async def test_batch_equals_single_in_input_order(api_server: ApiServer, graph: 
 async def test_batch_limits_and_malformed_ids(api_server: ApiServer, graph: Graph) -> None:
     empty = api_server.post(BATCH, {"ids": [], "area": "CONVENIENCE_SERVICES"}, key="approval-key")
     assert empty == {"data": {"batchCheck": []}}
-    api_server.post(
-        'query { linkageStats(from: "2020-01-01T00:00:00Z") { checks } }', key="regulator-key"
-    )  # flushes the records
+    flush_check_records(api_server)
     assert (await graph.read("MATCH (b:CheckBatch) RETURN count(b) AS n"))[0]["n"] == 0
     body = api_server.post(
         BATCH, {"ids": ["91330302MA2ABC1298"], "area": "CONVENIENCE_SERVICES"}, key="approval-key"
