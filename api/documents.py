@@ -6,7 +6,8 @@ its AST and its validation errors; the one strawberry extension below reads it o
 parse and validate steps (for HTTP and WebSocket alike), and `api.http` reads it for the
 limits it checks before execution. It replaces strawberry's ParserCache,
 ValidationCache, MaxTokensLimiter and AddValidationRules: four extensions whose hooks
-ran on every request (bench/README.md, "What was tried").
+ran on every request (bench/README.md, "What was tried"). It also remembers each
+valid operation's compiled plan (`api.compiled`), or that it has none.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from threading import Lock
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from graphql import (
     ASTValidationRule,
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
+    OperationDefinitionNode,
     parse,
     specified_rules,
     validate,
@@ -29,11 +31,16 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
+from api.compiled import Plan, compile_plan
+
 # longer documents are parsed and validated every time: they are rare, and remembering
 # them would let a caller fill memory with large unique texts
 CACHED_QUERY_CHARS = 20_000
 
 V = TypeVar("V")
+
+# remembered for an operation that strawberry must execute (the cache stores no None)
+NOT_COMPILED: Final = object()
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class DocumentCache:
         self.maxsize = maxsize
         self._parsed: OrderedDict[str, DocumentNode] = OrderedDict()
         self._validated: OrderedDict[str, list[GraphQLError]] = OrderedDict()
+        self._plans: OrderedDict[str, Plan | object] = OrderedDict()
         self._lock = Lock()
 
     def parse(self, query: str) -> DocumentNode:
@@ -77,6 +85,24 @@ class DocumentCache:
             self._validated, query, lambda: validate(schema, document, self.rules)
         )
         return list(errors)
+
+    def plan(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+    ) -> Plan | None:
+        """The compiled plan of a valid `operation` of `query`, or None."""
+
+        def compile_valid() -> Plan | object:
+            if self.validate(schema, query, document):
+                return NOT_COMPILED
+            return compile_plan(schema, document, operation) or NOT_COMPILED
+
+        name = operation.name.value if operation.name else ""
+        found = self._cached(self._plans, f"{name}\n{query}", compile_valid)
+        return found if isinstance(found, Plan) else None
 
     def _cached(self, cache: OrderedDict[str, V], query: str, compute: Callable[[], V]) -> V:
         """`cache`'s value for `query`, computed (outside the lock) and remembered if new."""

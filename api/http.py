@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode
+from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationDefinitionNode
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -299,9 +299,47 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
             raise _reject(problem, request_id, 200)
 
     context = Context(state=state, principal=principal, request_id=request_id)
+    plan = (
+        schema.documents.plan(schema._schema, query, document, selected)
+        if settings.compiled_queries and document is not None and selected is not None
+        else None
+    )
+    result = await plan.execute(context, variables) if plan is not None else None
+    if result is None:
+        result = await _execute(request, query, variables, operation_name, context, request_id)
+    elif result.errors:
+        schema.process_errors(result.errors)
+
+    payload: dict[str, Any] = {"data": result.data}
+    codes: list[str] = []
+    if result.errors:
+        payload["errors"] = [_format(e) for e in result.errors]
+        codes = [
+            e.extensions.get("code", "INTERNAL_SERVER_ERROR")
+            if e.extensions
+            else "INTERNAL_SERVER_ERROR"
+            for e in result.errors
+        ]
+        for code in codes:
+            state.metrics.errors.labels(code).inc()
+    state.metrics.operation_latency.labels(label).observe(time.perf_counter() - started)
+    _log_request(request_id, label, operation_name, principal, started, codes)
+    return json_response(payload, 200, request_id)
+
+
+async def _execute(
+    request: Request,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    context: Context,
+    request_id: str,
+) -> ExecutionResult:
+    """The request through strawberry: every document a compiled plan does not cover."""
+    schema = request.app.state.schema
     is_get = request.method == "GET"
     try:
-        result = await schema.execute(
+        result: ExecutionResult = await schema.execute(
             query,
             variable_values=variables,
             context_value=context,
@@ -331,22 +369,7 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
         ) from None
     except MissingQueryError:
         raise _reject("'query' must be a non-empty string", request_id) from None
-
-    payload: dict[str, Any] = {"data": result.data}
-    codes: list[str] = []
-    if result.errors:
-        payload["errors"] = [_format(e) for e in result.errors]
-        codes = [
-            e.extensions.get("code", "INTERNAL_SERVER_ERROR")
-            if e.extensions
-            else "INTERNAL_SERVER_ERROR"
-            for e in result.errors
-        ]
-        for code in codes:
-            state.metrics.errors.labels(code).inc()
-    state.metrics.operation_latency.labels(label).observe(time.perf_counter() - started)
-    _log_request(request_id, label, operation_name, principal, started, codes)
-    return json_response(payload, 200, request_id)
+    return result
 
 
 def _log_request(

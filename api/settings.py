@@ -96,6 +96,7 @@ class Settings:
     max_subscriptions_per_connection: int = 20
     log_level: str = "INFO"
     record_checks: bool = True
+    compiled_queries: bool = True
     risk: RiskConfig = field(default_factory=RiskConfig)
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -142,5 +143,6 @@ class Settings:
                 env, "CREDITLINK_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}
             ),
             record_checks=_bool(env, "CREDITLINK_RECORD_CHECKS", True),
+            compiled_queries=_bool(env, "CREDITLINK_COMPILED_QUERIES", True),
             risk=_risk(env),
         )

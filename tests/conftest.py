@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -132,24 +133,18 @@ class ApiServer:
         return body
 
 
-@pytest.fixture(scope="session")
-def api_server(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[ApiServer]:
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[ApiServer]:
+    """The real app under uvicorn in a thread, on `settings.port`, until the block ends."""
     from api.app import create_app
 
-    port = free_port()
-    settings = Settings(
-        port=port,
-        data_dir=TEST_DATA,
-        neo4j_uri=neo4j_server.uri,
-        neo4j_database=neo4j_server.database,
-        api_keys_file=keys_file,
-        seed="none",
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning"
     )
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{settings.port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
@@ -165,3 +160,21 @@ def api_server(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[ApiServer
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def api_settings(neo4j_server: Neo4jServer, keys_file: Path, **overrides: Any) -> Settings:
+    return Settings(
+        port=free_port(),
+        data_dir=TEST_DATA,
+        neo4j_uri=neo4j_server.uri,
+        neo4j_database=neo4j_server.database,
+        api_keys_file=keys_file,
+        seed="none",
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+def api_server(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[ApiServer]:
+    with serving(api_settings(neo4j_server, keys_file)) as server:
+        yield server

@@ -1,0 +1,366 @@
+"""Compiled execution of plain queries: a check's path without the general executor.
+
+Why: for a check, strawberry and graphql-core spent ~0.2 ms of the API's ~1.05 ms of
+CPU on a query whose shape never changes: preparing the operation, running extension
+hooks, building an executor, collecting fields and completing the result field by field
+(bench/README.md, "What was tried"). Here a query document is compiled once, when it is
+first seen, into a plan of its root field and the tree below it. Each request then
+coerces its variables, calls the root field's own resolver (strawberry's wrapper, so
+argument conversion and our code run exactly as before), and completes the tree with a
+few closures.
+
+Only what a plan does exactly as graphql-core does is compiled: one query operation
+selecting one root field, with no fragments, directives or abstract types, and below the
+root only fields without arguments that are attribute reads or synchronous resolvers
+without field extensions. Every other document, and every request whose variables do
+not coerce, goes through strawberry unchanged. The completion keeps graphql-core's rules:
+a non-null field that comes back null nulls its nearest nullable ancestor, each error is
+located at its field with its path, leaves are coerced by their GraphQL type.
+`tests/unit/test_compiled.py` runs documents both ways and compares the answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Final
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    Undefined,
+    is_leaf_type,
+    located_error,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.pyutils import Path, inspect, is_awaitable, is_iterable
+from graphql.type.definition import GraphQLResolveInfoHelpers
+from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+# where strawberry keeps each GraphQL field's StrawberryField
+_DEFINITION: Final = GraphQLCoreConverter.DEFINITION_BACKREF
+
+
+class NotCompiled(Exception):
+    """Why a document is served by strawberry instead (for tests and debugging)."""
+
+
+class _Run:
+    """One request's state: its errors, and what every resolver's info carries."""
+
+    __slots__ = ("context", "errors", "pending", "plan", "variables")
+
+    def __init__(self, plan: Plan, context: Any, variables: dict[str, Any]) -> None:
+        self.plan = plan
+        self.context = context
+        self.variables = variables
+        self.errors: list[GraphQLError] = []
+        self.pending: list[asyncio.Future[Any]] = []
+
+    def info(self, field: _Field, path: Path) -> Any:
+        plan = self.plan
+        return _OperationContextAwareGraphQLResolveInfo(
+            field.name,
+            field.nodes,
+            field.definition.type,
+            field.parent,
+            path,
+            plan.schema,
+            {},  # fragments: a compiled document has none
+            None,  # root value: strawberry's default
+            plan.operation,
+            self.variables,
+            self.context,
+            is_awaitable,
+            None,  # abort signal: none is given to strawberry either
+            GraphQLResolveInfoHelpers(gather=_gather, track=self.track),
+            None,  # type: ignore[arg-type]  # operation extensions: strawberry passes None too
+        )
+
+    def track(self, values: Sequence[Any]) -> None:
+        self.pending.extend(asyncio.ensure_future(v) for v in values if is_awaitable(v))
+
+
+async def _gather(values: Sequence[Awaitable[Any]]) -> list[Any]:
+    return list(await asyncio.gather(*values))
+
+
+Complete = Callable[[Any, Path, _Run], Any]
+
+
+class _Field:
+    """One selected field: how to get its value from its parent's, and complete it."""
+
+    __slots__ = (
+        "attribute",
+        "complete",
+        "definition",
+        "key",
+        "name",
+        "nodes",
+        "non_null",
+        "parent",
+        "read",
+        "resolve",
+    )
+
+    def __init__(self, parent: GraphQLObjectType, node: FieldNode, *, root: bool) -> None:
+        self.name = node.name.value
+        self.key = node.alias.value if node.alias else self.name
+        self.nodes = [node]
+        self.parent = parent
+        if node.directives:
+            raise NotCompiled(f"{self.key}: directives")
+        definition = parent.fields.get(self.name)
+        if definition is None:
+            raise NotCompiled(f"{self.key}: not a field of {parent.name}")
+        self.definition: GraphQLField = definition
+        self.non_null = isinstance(definition.type, GraphQLNonNull)
+        self.resolve = definition.resolve
+        self.attribute: str | None = None
+        self.read: Callable[[Any, str], Any] = getattr
+        strawberry_field = definition.extensions.get(_DEFINITION)
+        if not isinstance(strawberry_field, StrawberryField):
+            raise NotCompiled(f"{self.key}: not a strawberry field")
+        if not root:
+            if node.arguments or definition.args:
+                raise NotCompiled(f"{self.key}: arguments below the root")
+            if strawberry_field.extensions or strawberry_field.is_async:
+                raise NotCompiled(f"{self.key}: an asynchronous or extended resolver")
+            if getattr(self.resolve, "_is_default", False):
+                # strawberry's own resolver for a basic field is exactly this read
+                self.attribute = strawberry_field.python_name
+                self.read = strawberry_field.default_resolver
+        self.complete = _completer(definition.type, node, parent, self.name)
+
+    def execute(self, source: Any, path: Path, run: _Run) -> Any:
+        try:
+            if self.attribute is not None:
+                value = self.read(source, self.attribute)
+            else:
+                assert self.resolve is not None
+                value = self.resolve(source, run.info(self, path))
+                if is_awaitable(value):
+                    _discard(value)
+                    raise TypeError(f"{self.parent.name}.{self.name} returned an awaitable")
+            return self.complete(value, path, run)
+        except Exception as raw:
+            error = located_error(raw, self.nodes, path.as_list())
+            if self.non_null:
+                raise error from None
+            run.errors.append(error)
+            return None
+
+
+class _TypeName:
+    """`__typename` below the root (front-end clients add it to every selection)."""
+
+    __slots__ = ("key", "name")
+
+    def __init__(self, parent: GraphQLObjectType, node: FieldNode) -> None:
+        if node.directives:
+            raise NotCompiled("__typename: directives")
+        self.key = node.alias.value if node.alias else node.name.value
+        self.name = parent.name
+
+    def execute(self, source: Any, path: Path, run: _Run) -> str:
+        return self.name
+
+
+def _discard(value: Any) -> None:
+    close = getattr(value, "close", None)
+    if close is not None:
+        close()
+
+
+def _completer(
+    type_: GraphQLOutputType, node: FieldNode, parent: GraphQLObjectType, name: str
+) -> Complete:
+    """graphql-core's `complete_value` for `type_`, decided once instead of per value."""
+    if isinstance(type_, GraphQLNonNull):
+        return _non_null(_completer(type_.of_type, node, parent, name), parent, name)
+    if isinstance(type_, GraphQLList):
+        return _list(type_, node, parent, name)
+    if is_leaf_type(type_):
+        return _leaf(type_)
+    if isinstance(type_, GraphQLObjectType) and type_.is_type_of is None:
+        return _object(type_, node)
+    raise NotCompiled(f"{name}: {type_} is abstract or checks its runtime type")
+
+
+def _non_null(inner: Complete, parent: GraphQLObjectType, name: str) -> Complete:
+    message = f"Cannot return null for non-nullable field {parent}.{name}."
+
+    def complete_non_null(value: Any, path: Path, run: _Run) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        completed = inner(value, path, run)
+        if completed is None:
+            raise TypeError(message)
+        return completed
+
+    return complete_non_null
+
+
+def _list(
+    type_: GraphQLList[Any], node: FieldNode, parent: GraphQLObjectType, name: str
+) -> Complete:
+    item = _completer(type_.of_type, node, parent, name)
+    item_non_null = isinstance(type_.of_type, GraphQLNonNull)
+    nodes = [node]
+    message = f"Expected Iterable, but did not find one for field '{parent}.{name}'."
+
+    def complete_list(value: Any, path: Path, run: _Run) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        if not is_iterable(value):
+            raise GraphQLError(message)
+        completed: list[Any] = []
+        for index, entry in enumerate(value):
+            entry_path = path.add_key(index, None)
+            try:
+                completed.append(item(entry, entry_path, run))
+            except Exception as raw:
+                error = located_error(raw, nodes, entry_path.as_list())
+                if item_non_null:
+                    raise error from None
+                run.errors.append(error)
+                completed.append(None)
+        return completed
+
+    return complete_list
+
+
+def _leaf(type_: Any) -> Complete:
+    coerce = type_.coerce_output_value
+
+    def complete_leaf(value: Any, path: Path, run: _Run) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        coerced = coerce(value)
+        if coerced is Undefined or coerced is None:
+            raise TypeError(
+                f"Expected `{inspect(type_)}.coerce_output_value({inspect(value)})`"
+                f" to return non-nullable value, returned: {inspect(coerced)}"
+            )
+        return coerced
+
+    return complete_leaf
+
+
+def _object(type_: GraphQLObjectType, node: FieldNode) -> Complete:
+    if node.selection_set is None:
+        raise NotCompiled(f"{node.name.value}: no selection")
+    fields: list[_Field | _TypeName] = []
+    for selection in node.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            raise NotCompiled(f"{node.name.value}: fragments")
+        if selection.name.value == "__typename":
+            fields.append(_TypeName(type_, selection))
+        else:
+            fields.append(_Field(type_, selection, root=False))
+    if len({f.key for f in fields}) != len(fields):
+        raise NotCompiled(f"{node.name.value}: a response key selected twice")
+    type_name = type_.name
+
+    def complete_object(value: Any, path: Path, run: _Run) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        return {f.key: f.execute(value, path.add_key(f.key, type_name), run) for f in fields}
+
+    return complete_object
+
+
+class Plan:
+    """A compiled query: its one root field and the tree below it."""
+
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> None:
+        if operation.operation is not OperationType.QUERY:
+            raise NotCompiled("not a query")
+        if operation.directives or any(v.directives for v in operation.variable_definitions or ()):
+            raise NotCompiled("directives on the operation")
+        if any(isinstance(d, FragmentDefinitionNode) for d in document.definitions):
+            raise NotCompiled("fragments")
+        query_type = schema.query_type
+        selections = operation.selection_set.selections
+        if query_type is None or len(selections) != 1:
+            raise NotCompiled("not exactly one root field")
+        node = selections[0]
+        if not isinstance(node, FieldNode) or node.name.value.startswith("__"):
+            raise NotCompiled("the root selection is not a plain field")
+        self.schema = schema
+        self.operation = operation
+        self.root = _Field(query_type, node, root=True)
+
+    async def execute(
+        self, context: Any, variables: dict[str, Any] | None
+    ) -> ExecutionResult | None:
+        """The answer, or None when the variables do not coerce (strawberry reports them)."""
+        coerced = get_variable_values(
+            self.schema, self.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            return None
+        run = _Run(self, context, coerced.coerced)
+        root = self.root
+        path = Path(None, root.key, root.parent.name)
+        data: dict[str, Any] | None
+        try:
+            data = {root.key: await self._execute_root(root, coerced, path, run)}
+        except GraphQLError as error:
+            run.errors.append(error)
+            data = None
+        if run.pending:
+            await asyncio.gather(*run.pending, return_exceptions=True)
+        return ExecutionResult(data, run.errors or None)
+
+    async def _execute_root(self, root: _Field, coerced: Any, path: Path, run: _Run) -> Any:
+        node = root.nodes[0]
+        try:
+            args = (
+                get_argument_values(root.definition, node, coerced)
+                if root.definition.args or node.arguments
+                else {}
+            )
+            assert root.resolve is not None
+            value = root.resolve(None, run.info(root, path), **args)
+            if is_awaitable(value):
+                value = await value
+            return root.complete(value, path, run)
+        except Exception as raw:
+            error = located_error(raw, root.nodes, path.as_list())
+            if root.non_null:
+                raise error from None
+            run.errors.append(error)
+            return None
+
+
+def compile_plan(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+) -> Plan | None:
+    """The operation's plan, or None when it must go through strawberry."""
+    try:
+        return Plan(schema, document, operation)
+    except NotCompiled:
+        return None

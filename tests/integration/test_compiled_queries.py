@@ -1,0 +1,174 @@
+"""Compiled plans (`api.compiled`) answer every query as strawberry does, over real HTTP.
+
+Two real apps against the one Neo4j: the session's (plans on, the default) and one with
+`compiled_queries=False`. Every query root field is asked by every caller, once with the
+deepest selection a plan can compile and once with the authorisation matrix's full
+selection (fragments on interfaces, asynchronous fields: strawberry's path), and the
+two answers must be equal apart from values that differ between any two calls (a new
+check's id and its default instant). The check documents the bench and the approval
+systems send must compile, so the comparison covers the hot path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    OperationDefinitionNode,
+    get_named_type,
+)
+from strawberry.types.field import StrawberryField
+
+from api.schema import build_schema
+from bench.harness.queries import BATCH_GQL, CHECK_GQL
+from graph_model.catalogue_sync import sync_departments
+from graph_model.driver import Graph
+from rules.loader import load_catalogue
+from tests.conftest import ApiServer, Neo4jServer, api_settings, serving
+from tests.integration.scenario import BATCH, CHECK
+from tests.integration.test_authz_matrix import (
+    CALLERS,
+    SCHEMA,
+    build_world,
+    generic_call,
+    minimal_arguments,
+    root_fields,
+)
+
+# values that differ between any two calls of the same query: a new check's id, the
+# default instant, and a page cursor (it carries the instant)
+VOLATILE = frozenset({"checkId", "at", "endCursor"})
+# the default instant inside a text answer (an exported neighbourhood names its `at`)
+NOW = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+00:00")
+
+
+@pytest.fixture(scope="module")
+def reference(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[ApiServer]:
+    with serving(api_settings(neo4j_server, keys_file, compiled_queries=False)) as server:
+        yield server
+
+
+def _plain(field: Any) -> bool:
+    """Whether a plan compiles this field below the root (api.compiled's rules)."""
+    definition = field.extensions.get("strawberry-definition")
+    return (
+        isinstance(definition, StrawberryField)
+        and not field.args
+        and not definition.extensions
+        and not definition.is_async
+    )
+
+
+def compilable_selection(type_: GraphQLOutputType, depth: int) -> str | None:
+    """Every field a plan can compile, to `depth` levels; "" for leaves, None if none."""
+    named = get_named_type(type_)
+    if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+        return ""
+    if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
+        return None
+    parts = ["__typename"]
+    for name, field in named.fields.items():
+        if not _plain(field):
+            continue
+        inner = compilable_selection(field.type, depth - 1) if depth > 1 else None
+        if inner == "":
+            parts.append(name)
+        elif inner is not None:
+            parts.append(f"{name} {inner}")
+    return "{ " + " ".join(parts) + " }"
+
+
+def _stable(body: dict[str, Any]) -> Any:
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: "…" if k in VOLATILE else strip(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, str):
+            return NOW.sub("…", value)
+        return value
+
+    return strip(body)
+
+
+def _compiles(query: str) -> bool:
+    schema = build_schema()
+    document = schema.documents.parse(query)
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    return schema.documents.plan(schema._schema, query, document, operation) is not None
+
+
+def test_the_check_documents_compile() -> None:
+    assert _compiles(CHECK_GQL)
+    assert _compiles(BATCH_GQL)
+    # the scenario's documents select `sanction { subject }`, an asynchronous resolver
+    assert not _compiles(CHECK)
+    assert not _compiles(BATCH)
+
+
+async def test_every_query_answers_the_same_compiled_or_not(
+    api_server: ApiServer, reference: ApiServer, graph: Graph
+) -> None:
+    await sync_departments(graph, load_catalogue())
+    world = build_world(api_server)
+    hints = world.hints()
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+    compiled = []
+    for field in root_fields("Query"):
+        definition = SCHEMA.query_type.fields[field]  # type: ignore[union-attr]
+        selection = compilable_selection(definition.type, 4)
+        if selection is not None:
+            args = minimal_arguments(definition.args, hints=hints)
+            query = f"query {{ {field}{f'({args})' if args else ''} {selection} }}"
+            calls.append((field, query, {}))
+            if _compiles(query):
+                compiled.append(field)
+        calls.append((field, generic_call("Query", field, hints, depth=4), {}))
+    at = "2026-06-01T10:00:00+08:00"
+    for subject in (world.company, world.person, world.spouse, "91330302MA2XXXXX0X", "nope"):
+        variables = {"id": subject, "area": "SOCIAL_GOVERNANCE"}
+        calls.append(("jointSanctionCheck", CHECK_GQL, variables))
+        calls.append(("jointSanctionCheck", CHECK, {**variables, "at": at}))
+    batch = {"ids": [world.company, world.person, "nope"], "area": "SOCIAL_GOVERNANCE"}
+    calls += [("batchCheck", BATCH_GQL, batch), ("batchCheck", BATCH, batch)]
+    calls.append(("jointSanctionCheck", CHECK_GQL, {"id": world.company, "area": "NOPE"}))
+    calls.append(("jointSanctionCheck", CHECK_GQL, {"area": "SOCIAL_GOVERNANCE"}))
+
+    # most roots compile; those that do not return interfaces or have only async fields
+    assert len(compiled) >= len(root_fields("Query")) // 2, compiled
+    assert {"jointSanctionCheck", "batchCheck", "listTypes", "creditRating"} <= set(compiled)
+    differences = []
+    answered = 0
+    for field, query, variables in calls:
+        for label, key in CALLERS.items():
+            ours = api_server.post(query, variables, key=key)
+            theirs = reference.post(query, variables, key=key)
+            if _stable(ours) != _stable(theirs):
+                differences.append((field, label, query, ours, theirs))
+            answered += bool((ours.get("data") or {}).get(field))
+    assert not differences, [(f, label) for f, label, *_ in differences]
+    assert answered > len(calls), "most calls should have answered with data"
+
+
+@pytest.mark.parametrize("key", ["public-key", None])
+async def test_public_callers_get_the_same_masked_answers(
+    key: str | None, api_server: ApiServer, reference: ApiServer, graph: Graph
+) -> None:
+    await sync_departments(graph, load_catalogue())
+    world = build_world(api_server)
+    query = (
+        "query { publishedList(kind: BLACK) { edges { node "
+        + (compilable_selection(SCHEMA.type_map["PublishedEntry"], 2) or "{ __typename }")  # type: ignore[arg-type]
+        + " } } }"
+    )
+    ours, theirs = api_server.post(query, key=key), reference.post(query, key=key)
+    assert _stable(ours) == _stable(theirs)
+    assert world.person not in str(ours) and world.person_name not in str(ours)
