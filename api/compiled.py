@@ -158,11 +158,15 @@ class _Field:
                     raise TypeError(f"{self.parent.name}.{self.name} returned an awaitable")
             return self.complete(value, path, run)
         except Exception as raw:
-            error = located_error(raw, self.nodes, path.as_list())
-            if self.non_null:
-                raise error from None
-            run.errors.append(error)
-            return None
+            return self.failed(raw, path, run)
+
+    def failed(self, raw: Exception, path: Path, run: _Run) -> None:
+        """graphql-core's `handle_field_error`: through a non-null field the located error
+        goes on to the parent; a nullable field records it and is null."""
+        error = located_error(raw, self.nodes, path.as_list())
+        if self.non_null:
+            raise error from None
+        run.errors.append(error)
 
 
 class _TypeName:
@@ -224,9 +228,7 @@ def _list(
     message = f"Expected Iterable, but did not find one for field '{parent}.{name}'."
 
     def complete_list(value: Any, path: Path, run: _Run) -> Any:
-        if isinstance(value, Exception):
-            raise value
-        if value is None or value is Undefined:
+        if not _given(value):
             return None
         if not is_iterable(value):
             raise GraphQLError(message)
@@ -246,13 +248,18 @@ def _list(
     return complete_list
 
 
+def _given(value: Any) -> bool:
+    """graphql-core's first steps for every value: an exception is raised, null is null."""
+    if isinstance(value, Exception):
+        raise value
+    return value is not None and value is not Undefined
+
+
 def _leaf(type_: Any) -> Complete:
     coerce = type_.coerce_output_value
 
     def complete_leaf(value: Any, path: Path, run: _Run) -> Any:
-        if isinstance(value, Exception):
-            raise value
-        if value is None or value is Undefined:
+        if not _given(value):
             return None
         coerced = coerce(value)
         if coerced is Undefined or coerced is None:
@@ -281,9 +288,7 @@ def _object(type_: GraphQLObjectType, node: FieldNode) -> Complete:
     type_name = type_.name
 
     def complete_object(value: Any, path: Path, run: _Run) -> Any:
-        if isinstance(value, Exception):
-            raise value
-        if value is None or value is Undefined:
+        if not _given(value):
             return None
         return {f.key: f.execute(value, path.add_key(f.key, type_name), run) for f in fields}
 
@@ -349,11 +354,7 @@ class Plan:
                 value = await value
             return root.complete(value, path, run)
         except Exception as raw:
-            error = located_error(raw, root.nodes, path.as_list())
-            if root.non_null:
-                raise error from None
-            run.errors.append(error)
-            return None
+            return root.failed(raw, path, run)
 
 
 def compile_plan(

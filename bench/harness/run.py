@@ -629,6 +629,12 @@ def markdown(r: dict[str, Any]) -> str:
             f"{_met(p['ratio'], TARGETS['peer_ratio'], True)} | {_fmt(ou['idle_box_estimate_per_s'], 0)}/s |"
         )
     nr, nu = r["records"]["off_http_ms"], r["rust"]["without"]
+    off = (r.get("compiled") or {}).get("off")
+    if off:
+        lines.append(
+            f"| check over HTTP, compiled plans off: strawberry executes (ms) | {off['http_ms']['p50']} | {off['http_ms']['p99']} | "
+            f"on: {f['http_ms']['p50']} / {f['http_ms']['p99']}; floor ratio off {off['ratio_p50']} | | | |"
+        )
     lines.append(
         f"| check over HTTP, CheckRecord writing off (ms) | {nr['p50']} | {nr['p99']} | on: {r['records']['on_http_ms']['p50']} / {r['records']['on_http_ms']['p99']} | | | |"
     )
@@ -640,7 +646,7 @@ def markdown(r: dict[str, Any]) -> str:
     )
     lines += [
         "",
-        "Saturation of the three API variants, interleaved (A/B/C × 3 bursts; CPU ms per check):",
+        f"Saturation of the {len(r['variants'])} API variants, interleaved (each in turn × 3 bursts; CPU ms per check):",
         "",
         "| variant | checks/s (median; runs) | p50 ms | p99 ms | API CPU ms | Neo4j CPU ms | client CPU ms | idle-box estimate |",
         "|---|---|---|---|---|---|---|---|",
@@ -833,7 +839,10 @@ def run_measurements(
     d = args.duration
     neo_pid = store.neo4j.running_pid() or store.pid
 
-    log("starting the API three times (default; CREDITLINK_RECORD_CHECKS=false; without rust ext)")
+    log(
+        "starting the API four times (default; CREDITLINK_RECORD_CHECKS=false; "
+        "CREDITLINK_COMPILED_QUERIES=false; without rust ext)"
+    )
     servers: list[Server] = []
     api_dirs = (store.uri, store.data_dir / "api")
     with running(servers):
@@ -841,6 +850,10 @@ def run_measurements(
         servers.append(main_api)
         norec = start_api("no-records", *api_dirs, keys, logs, CREDITLINK_RECORD_CHECKS="false")
         servers.append(norec)
+        uncompiled = start_api(
+            "strawberry", *api_dirs, keys, logs, CREDITLINK_COMPILED_QUERIES="false"
+        )
+        servers.append(uncompiled)
         norust = start_api("no-rust", *api_dirs, keys, logs, no_rust="1")
         servers.append(norust)
         if "rust=False" not in norust.log_path.read_text():
@@ -862,13 +875,14 @@ def run_measurements(
 
         warm_up([s for s in servers if s.name != "peer"], ids, WARM_UP_SECONDS)
         log(f"floor: driver vs HTTP, one request at a time, {args.rounds} alternated rounds")
-        group = {"default": main_api, "no-records": norec}
+        group = {"default": main_api, "no-records": norec, "strawberry": uncompiled}
         if patched is not None:
             group["patched"] = patched
         raw_rust, raw_norust = measure_floors(store, group, {"no-rust": norust}, ids, args.rounds)
         floor = floor_summary(raw_rust, "default")
         floor["by_degree"] = by_degree(raw_rust, samples.check)
         floor_norec = floor_summary(raw_rust, "no-records")
+        floor_uncompiled = floor_summary(raw_rust, "strawberry")
         floor_norust = floor_summary(raw_norust, "no-rust")
         floor_patched = floor_summary(raw_rust, "patched") if patched is not None else None
         log(
@@ -898,10 +912,11 @@ def run_measurements(
         )
 
         c = sat["concurrency"]
-        log(f"default vs no CheckRecords vs no rust ext, interleaved at {c} clients")
+        log(f"default vs no CheckRecords vs no plans vs no rust ext, interleaved at {c} clients")
         variants = [
             ("default", main_api, bodies, pids(main_api)),
             ("no-records", norec, check_bodies(norec.url, ids), pids(norec)),
+            ("strawberry", uncompiled, check_bodies(uncompiled.url, ids), pids(uncompiled)),
             ("no-rust", norust, check_bodies(norust.url, ids), pids(norust)),
         ]
         if patched is not None:
@@ -1001,6 +1016,7 @@ def run_measurements(
         "batch": batch,
         "variants": ab,
         "records": {"on_http_ms": floor["http_ms"], "off_http_ms": floor_norec["http_ms"]},
+        "compiled": {"on": floor, "off": floor_uncompiled},
         "rust": {"with": floor, "without": floor_norust},
         "patches": {
             "names": args.patches,

@@ -31,7 +31,7 @@ from graphql import GraphQLObjectType, get_named_type
 from api.schema import build_schema
 from api.settings import Settings
 from graph_model.driver import Graph
-from tests.conftest import TEST_DATA, Neo4jServer, free_port
+from tests.conftest import Neo4jServer, api_settings
 from tests.integration.helpers import enterprise_id, person_id
 
 # -- a server of our own -------------------------------------------------------------------
@@ -111,22 +111,10 @@ def serve_app(
         thread.join(timeout=15)
 
 
-def app_settings(neo4j_server: Neo4jServer, keys_file: Path, **overrides: Any) -> Settings:
-    return Settings(
-        port=free_port(),
-        data_dir=TEST_DATA,
-        neo4j_uri=neo4j_server.uri,
-        neo4j_database=neo4j_server.database,
-        api_keys_file=keys_file,
-        seed="none",
-        **overrides,
-    )
-
-
 @pytest.fixture(scope="module")
 def limited(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[RunningApp]:
     """The default limits (Settings()), introspection and GraphiQL on."""
-    with serve_app(app_settings(neo4j_server, keys_file), quiet=True) as running:
+    with serve_app(api_settings(neo4j_server, keys_file), quiet=True) as running:
         yield running
 
 
@@ -136,7 +124,7 @@ def locked(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[RunningApp]:
     env = {"CREDITLINK_INTROSPECTION": "false", "CREDITLINK_GRAPHIQL": "false"}
     parsed = Settings.from_env(env)
     assert parsed.introspection is False and parsed.graphiql is False
-    settings = app_settings(
+    settings = api_settings(
         neo4j_server, keys_file, introspection=parsed.introspection, graphiql=parsed.graphiql
     )
     with serve_app(settings) as running:
