@@ -166,6 +166,10 @@ def _reject(
     return _Rejected(json_response(_error_body(message, code), status, request_id, headers), code)
 
 
+def _too_large(limit: int, request_id: str) -> _Rejected:
+    return _reject(f"request body over {limit} bytes", request_id, 413, ErrorCode.QUERY_TOO_COMPLEX)
+
+
 def _wants_ide(request: Request) -> bool:
     return "query" not in request.query_params and "text/html" in request.headers.get("accept", "")
 
@@ -184,16 +188,13 @@ async def _read_operation(request: Request, state: AppState, request_id: str) ->
         }
     declared = request.headers.get("content-length")
     limit = state.settings.max_body_bytes
-    too_large = _reject(
-        f"request body over {limit} bytes", request_id, 413, ErrorCode.QUERY_TOO_COMPLEX
-    )
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise _too_large(limit, request_id)
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > limit:
-            raise too_large
+            raise _too_large(limit, request_id)
     try:
         payload = orjson.loads(bytes(body))
     except orjson.JSONDecodeError:

@@ -37,9 +37,19 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        # a line's second, formatted once per second instead of once per line
+        self._second = -1
+        self._second_text = ""
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._second_text = self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
+            self._second = second
         entry: dict[str, Any] = {
-            "ts": f"{self.formatTime(record, '%Y-%m-%dT%H:%M:%S')}.{int(record.msecs):03d}",
+            "ts": f"{self._second_text}.{int(record.msecs):03d}",
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -107,6 +117,13 @@ class TickBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(level: str = "INFO") -> None:
+    # No line shows the caller's file and line, thread or process, so the logging module
+    # need not look them up for every record (its documented optimisations); the request
+    # log line alone was ~5% of a check's API CPU.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = TickBatchingHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())

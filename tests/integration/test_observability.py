@@ -22,14 +22,14 @@ import httpx
 import pytest
 
 from api.logging_setup import JsonFormatter, RequestIdFilter
-from tests.conftest import Neo4jServer, free_port
+from tests.conftest import Neo4jServer, api_settings, free_port
 from tests.integration.helpers import enterprise_id, person_id
-from tests.integration.test_limits import RunningApp, app_settings, serve_app
+from tests.integration.test_limits import RunningApp, serve_app
 
 
 @pytest.fixture(scope="module")
 def observed(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[RunningApp]:
-    with serve_app(app_settings(neo4j_server, keys_file)) as running:
+    with serve_app(api_settings(neo4j_server, keys_file)) as running:
         yield running
 
 
@@ -301,7 +301,7 @@ def test_readyz_is_truthful(
     ready = httpx.get(f"{observed.url}/readyz")
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
     # an API whose Neo4j is not there: alive, not ready, and says why, at once
-    settings = app_settings(neo4j_server, keys_file)
+    settings = api_settings(neo4j_server, keys_file)
     nowhere = dataclasses.replace(settings, neo4j_uri=f"bolt://127.0.0.1:{free_port()}")
     with serve_app(nowhere, wait_ready=False) as lost:
         assert httpx.get(f"{lost.url}/healthz").status_code == 200

@@ -15,10 +15,10 @@ import networkx as nx
 from api.settings import Settings
 from graph_model.driver import Graph
 from graph_model.labels import Rel
-from tests.conftest import ApiServer, Neo4jServer
+from tests.conftest import ApiServer, Neo4jServer, api_settings
 from tests.integration.helpers import person_id
 from tests.integration.scenario import build_shoe_world, impose
-from tests.integration.test_limits import app_settings, serve_app
+from tests.integration.test_limits import serve_app
 from tests.integration.test_risk_support import NOW, errors_of, link, put, subject
 
 RELATED = """
@@ -172,7 +172,7 @@ async def test_risk_settings_from_the_environment_reach_the_resolvers(
 
     risk = Settings.from_env({"CREDITLINK_RISK_DEGREE_CAP": "2"}).risk
     assert risk.degree_cap == 2
-    with serve_app(app_settings(neo4j_server, keys_file, risk=risk)) as app:
+    with serve_app(api_settings(neo4j_server, keys_file, risk=risk)) as app:
         body = app.request(RELATED, variables, "regulator-key").json()
     assert "errors" not in body, body
     page = body["data"]["relatedParties"]

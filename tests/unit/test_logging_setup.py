@@ -71,3 +71,20 @@ async def test_a_full_batch_is_written_without_waiting_for_the_tick() -> None:
     for n in range(TickBatchingHandler.MAX_PENDING):
         logger.info("line %d", n)
     assert len(_messages(stream)) == TickBatchingHandler.MAX_PENDING
+
+
+def test_each_line_carries_its_own_instant_though_seconds_are_formatted_once() -> None:
+    formatter = JsonFormatter()
+
+    def stamp(created: float) -> str:
+        record = logging.LogRecord("t", logging.INFO, "", 0, "m", None, None)
+        record.created, record.msecs = created, (created % 1) * 1000
+        expected = formatter.formatTime(record, "%Y-%m-%dT%H:%M:%S")
+        line = orjson.loads(formatter.format(record))
+        assert line["ts"] == f"{expected}.{int(record.msecs):03d}"
+        return str(line["ts"])
+
+    first = stamp(1_800_000_000.125)
+    assert stamp(1_800_000_000.875) != first  # same second, its own milliseconds
+    assert stamp(1_800_000_001.5)[:19] != first[:19]  # the next second
+    assert stamp(1_800_000_000.25)[:19] == first[:19]  # an earlier second again
