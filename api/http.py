@@ -308,8 +308,10 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
     result = await plan.execute(context, variables) if plan is not None else None
     if result is None:
         result = await _execute(request, query, variables, operation_name, context, request_id)
-    elif result.errors:
-        schema.process_errors(result.errors)
+    else:
+        state.metrics.compiled.labels(label).inc()
+        if result.errors:
+            schema.process_errors(result.errors)
 
     payload: dict[str, Any] = {"data": result.data}
     codes: list[str] = []

@@ -39,6 +39,12 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
+        self.compiled = Counter(
+            "creditlink_graphql_compiled_total",
+            "GraphQL operations answered by a compiled plan (api.compiled), by operation name",
+            ["operation"],
+            registry=self.registry,
+        )
         self.decisions = Counter(
             "creditlink_check_decisions_total",
             "Joint sanction check decisions by area",

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from graphql import (
     GraphQLEnumType,
@@ -33,6 +34,7 @@ from graph_model.catalogue_sync import sync_departments
 from graph_model.driver import Graph
 from rules.loader import load_catalogue
 from tests.conftest import ApiServer, Neo4jServer, api_settings, serving
+from tests.integration.helpers import enterprise_id
 from tests.integration.scenario import BATCH, CHECK
 from tests.integration.test_authz_matrix import (
     CALLERS,
@@ -172,3 +174,22 @@ async def test_public_callers_get_the_same_masked_answers(
     ours, theirs = api_server.post(query, key=key), reference.post(query, key=key)
     assert _stable(ours) == _stable(theirs)
     assert world.person not in str(ours) and world.person_name not in str(ours)
+
+
+def _compiled_count(server: ApiServer, operation: str) -> float:
+    text = httpx.get(f"{server.url}/metrics", timeout=10).text
+    prefix = f'creditlink_graphql_compiled_total{{operation="{operation}"}} '
+    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
+
+
+async def test_the_default_app_answers_checks_from_plans_and_the_reference_never(
+    api_server: ApiServer, reference: ApiServer
+) -> None:
+    variables = {"id": enterprise_id(), "area": "SOCIAL_GOVERNANCE"}  # valid, unknown
+    before = _compiled_count(api_server, "jointSanctionCheck")
+    for server in (api_server, reference):
+        for _ in range(3):
+            assert "errors" not in server.post(CHECK_GQL, variables, key="approval-key")
+        server.post(CHECK, {**variables, "at": None}, key="approval-key")  # not compilable
+    assert _compiled_count(api_server, "jointSanctionCheck") == before + 3
+    assert _compiled_count(reference, "jointSanctionCheck") == 0
