@@ -11,12 +11,13 @@ few closures.
 
 Only what a plan does exactly as graphql-core does is compiled: one query operation
 selecting one root field, with no fragments, directives or abstract types, and below the
-root only fields without arguments that are attribute reads or synchronous resolvers
-without field extensions. Every other document, and every request whose variables do
-not coerce, goes through strawberry unchanged. The completion keeps graphql-core's rules:
-a non-null field that comes back null nulls its nearest nullable ancestor, each error is
-located at its field with its path, leaves are coerced by their GraphQL type.
-`tests/unit/test_compiled.py` runs documents both ways and compares the answers.
+root only `__typename` and fields without arguments that are attribute reads or
+synchronous resolvers without field extensions. Every other document, and every request
+whose variables do not coerce, goes through strawberry unchanged. The completion keeps
+graphql-core's rules: a non-null field that comes back null nulls its nearest nullable
+ancestor, each error is located at its field with its path, leaves are coerced by their
+GraphQL type. `tests/unit/test_compiled.py` and `tests/integration/test_compiled_queries.py`
+run documents both ways and compare the answers.
 """
 
 from __future__ import annotations
