@@ -137,10 +137,9 @@ class _Field:
         if not isinstance(strawberry_field, StrawberryField):
             raise NotCompiled(f"{self.key}: not a strawberry field")
         if not root:
-            if node.arguments or definition.args:
-                raise NotCompiled(f"{self.key}: arguments below the root")
-            if strawberry_field.extensions or strawberry_field.is_async:
-                raise NotCompiled(f"{self.key}: an asynchronous or extended resolver")
+            problem = "arguments below the root" if node.arguments else below_root(definition)
+            if problem is not None:
+                raise NotCompiled(f"{self.key}: {problem}")
             if getattr(self.resolve, "_is_default", False):
                 # strawberry's own resolver for a basic field is exactly this read
                 self.attribute = strawberry_field.python_name
@@ -168,6 +167,18 @@ class _Field:
         if self.non_null:
             raise error from None
         run.errors.append(error)
+
+
+def below_root(definition: GraphQLField) -> str | None:
+    """Why a plan cannot compile this field below the root, or None when it can."""
+    strawberry_field = definition.extensions.get(_DEFINITION)
+    if not isinstance(strawberry_field, StrawberryField):
+        return "not a strawberry field"
+    if definition.args:
+        return "arguments below the root"
+    if strawberry_field.extensions or strawberry_field.is_async:
+        return "an asynchronous or extended resolver"
+    return None
 
 
 class _TypeName:

@@ -134,32 +134,40 @@ class ApiServer:
 
 
 @contextlib.contextmanager
-def serving(settings: Settings) -> Iterator[ApiServer]:
-    """The real app under uvicorn in a thread, on `settings.port`, until the block ends."""
+def run_app(
+    settings: Settings, *, ready_path: str = "/readyz", timeout: float = 300.0
+) -> Iterator[Any]:
+    """The real app (create_app) under uvicorn in a thread on `settings.port`, yielded once
+    `ready_path` answers 200, stopped when the block ends."""
     from api.app import create_app
 
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning"
-    )
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{settings.port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    else:
-        raise RuntimeError("the API did not become ready")
     try:
-        yield ApiServer(url, settings)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}{ready_path}", timeout=10).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the API did not become ready")
+        yield app
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=15)
+
+
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[ApiServer]:
+    with run_app(settings):
+        yield ApiServer(f"http://127.0.0.1:{settings.port}", settings)
 
 
 def api_settings(neo4j_server: Neo4jServer, keys_file: Path, **overrides: Any) -> Settings:

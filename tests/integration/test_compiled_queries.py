@@ -26,8 +26,8 @@ from graphql import (
     OperationDefinitionNode,
     get_named_type,
 )
-from strawberry.types.field import StrawberryField
 
+from api.compiled import below_root
 from api.schema import build_schema
 from bench.harness.queries import BATCH_GQL, CHECK_GQL
 from graph_model.catalogue_sync import sync_departments
@@ -58,17 +58,6 @@ def reference(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[ApiServer]
         yield server
 
 
-def _plain(field: Any) -> bool:
-    """Whether a plan compiles this field below the root (api.compiled's rules)."""
-    definition = field.extensions.get("strawberry-definition")
-    return (
-        isinstance(definition, StrawberryField)
-        and not field.args
-        and not definition.extensions
-        and not definition.is_async
-    )
-
-
 def compilable_selection(type_: GraphQLOutputType, depth: int) -> str | None:
     """Every field a plan can compile, to `depth` levels; "" for leaves, None if none."""
     named = get_named_type(type_)
@@ -78,7 +67,7 @@ def compilable_selection(type_: GraphQLOutputType, depth: int) -> str | None:
         return None
     parts = ["__typename"]
     for name, field in named.fields.items():
-        if not _plain(field):
+        if below_root(field) is not None:
             continue
         inner = compilable_selection(field.type, depth - 1) if depth > 1 else None
         if inner == "":

@@ -16,7 +16,6 @@ import contextlib
 import dataclasses
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,14 +23,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from graphql import GraphQLObjectType, get_named_type
 
 from api.schema import build_schema
 from api.settings import Settings
 from graph_model.driver import Graph
-from tests.conftest import Neo4jServer, api_settings
+from tests.conftest import Neo4jServer, api_settings, run_app
 from tests.integration.helpers import enterprise_id, person_id
 
 # -- a server of our own -------------------------------------------------------------------
@@ -72,43 +70,22 @@ class RunningApp:
 def serve_app(
     settings: Settings, *, wait_ready: bool = True, quiet: bool = False
 ) -> Iterator[RunningApp]:
-    """The real app (create_app) under uvicorn in a thread, like conftest's api_server.
-    `quiet`: also wait for the app's own start-up queries to Neo4j to end."""
-    from api.app import create_app
-
-    app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{settings.port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            status = httpx.get(f"{url}/readyz" if wait_ready else f"{url}/healthz", timeout=10)
-            if status.status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    else:
-        server.should_exit = True
-        raise RuntimeError("the API did not become ready")
-    running = RunningApp(url, settings, app)
-    if wait_ready and quiet:
-        # once ready, the app warms its check plans in the background: let that finish, so
-        # the Neo4j query count moves only with what a test sends
-        last, quiet_since = running.neo4j_queries(), time.monotonic()
-        while time.monotonic() - quiet_since < 1.0 and time.monotonic() < deadline:
-            time.sleep(0.2)
-            now = running.neo4j_queries()
-            if now != last:
-                last, quiet_since = now, time.monotonic()
-    try:
+    """The real app, as conftest's `run_app` serves it, ready (or only alive without
+    `wait_ready`). `quiet`: also wait for the app's own start-up queries to Neo4j to end."""
+    ready_path = "/readyz" if wait_ready else "/healthz"
+    with run_app(settings, ready_path=ready_path, timeout=60) as app:
+        running = RunningApp(f"http://127.0.0.1:{settings.port}", settings, app)
+        if wait_ready and quiet:
+            # once ready, the app warms its check plans in the background: let that
+            # finish, so the Neo4j query count moves only with what a test sends
+            deadline = time.monotonic() + 60
+            last, quiet_since = running.neo4j_queries(), time.monotonic()
+            while time.monotonic() - quiet_since < 1.0 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                now = running.neo4j_queries()
+                if now != last:
+                    last, quiet_since = now, time.monotonic()
         yield running
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture(scope="module")
