@@ -3,13 +3,15 @@
     python -m bench.harness.loadgen SPEC.json   -> prints one JSON object on stdout
 
 SPEC: {"url", "bodies": [request bodies as latin-1 strings], "mode": "closed"|"open",
-"concurrency", "duration", "rate" (open only), "warmup"}.
+"concurrency", "duration", "rate" (open only), "warmup", "samples" (open only)}.
 
 closed: `concurrency` connections each send the next request as soon as the last one
 answered, for `duration` seconds; the achieved rate is the saturation throughput at
 that concurrency. open: requests are *scheduled* at a fixed rate and each latency is
 measured from its scheduled start (so a stalled server is not hidden by the client
 waiting: no coordinated omission); a pool of `concurrency` connections serves them.
+With "samples", the result also holds every request's (scheduled offset s, latency ms),
+for `bench.harness.tail`. Both modes report the whole box's CPU over their window.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import time
 from typing import Any
 
+from bench.harness import tail
 from bench.harness.httpclient import Connection, host_port, ok
 from bench.harness.stats import summary
 
@@ -61,9 +64,11 @@ async def _closed(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
                 errors += 1
                 first_error.append(body[:500].decode(errors="replace"))
 
+    box_before = tail.box_cpu()
     started = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in conns))
     elapsed = time.perf_counter() - started
+    box = tail.box_share(box_before, tail.box_cpu())
     for c in conns:
         await c.close()
     return {
@@ -75,6 +80,7 @@ async def _closed(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
         "elapsed_s": elapsed,
         "rate_per_s": len(latencies) / elapsed,
         "latency_ms": summary([x * 1000 for x in latencies]),
+        "box_cpu": box,
     }
 
 
@@ -89,6 +95,7 @@ async def _open(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
         await conn.open()
         pool.put_nowait(conn)
     latencies: list[float] = []
+    offsets: list[float] = []
     errors = 0
     first_error: list[str] = []
     total = int(duration * rate)
@@ -102,10 +109,12 @@ async def _open(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
         finally:
             pool.put_nowait(conn)
         latencies.append(time.perf_counter() - scheduled)
+        offsets.append(scheduled - started)
         if not ok(status, body):
             errors += 1
             first_error.append(body[:500].decode(errors="replace"))
 
+    box_before = tail.box_cpu()
     started = time.perf_counter()
     for i in range(total):
         scheduled = started + i / rate
@@ -115,9 +124,10 @@ async def _open(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
         tasks.append(asyncio.create_task(one(raws[i % len(raws)], scheduled)))
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
+    box = tail.box_share(box_before, tail.box_cpu())
     while not pool.empty():
         await pool.get_nowait().close()
-    return {
+    result = {
         "mode": "open",
         "target_rate_per_s": rate,
         "concurrency": concurrency,
@@ -127,7 +137,13 @@ async def _open(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
         "elapsed_s": elapsed,
         "rate_per_s": len(latencies) / elapsed,
         "latency_ms": summary([x * 1000 for x in latencies]),
+        "box_cpu": box,
     }
+    if spec.get("samples"):
+        result["samples"] = [
+            [round(at, 4), round(x * 1000, 3)] for at, x in zip(offsets, latencies, strict=True)
+        ]
+    return result
 
 
 def main() -> int:
