@@ -6,8 +6,10 @@ For every sampled id, one request at a time: the exact query and fixed params
 `CheckEngine.query_for(area)` returns (with `ids`, `at`, `day` as `check_many` sets
 them) in a read transaction of the async driver, records materialised with `.data()`
 as `Graph.read` does; then `jointSanctionCheck` for the same id over HTTP (keep-alive)
-against each URL of SPEC["urls"] in turn. Interleaving per id keeps every variant under
-the same load from the rest of the (shared) machine.
+against each URL of SPEC["urls"] in turn, then `GET /healthz` on the first URL: the
+same HTTP round trip without GraphQL, Neo4j or anything of the check, i.e. what the
+transport alone adds. Interleaving per id keeps every variant under the same load from
+the rest of the (shared) machine.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -37,6 +40,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     urls: dict[str, str] = spec.get("urls", {})
     driver = AsyncGraphDatabase.driver(spec["uri"], auth=None, notifications_min_severity="OFF")
     conns = {name: Connection(*host_port(url)) for name, url in urls.items()}
+    first = next(iter(urls.values()), None)
+    health = _healthz_request(first) if first else None
     raws = {
         name: {
             i: graphql_request(url, CHECK_GQL, {"id": i, "area": area}, spec.get("key"))
@@ -52,6 +57,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     driver_ms: list[float] = []
     managed_ms: list[float] = []
     http_ms: dict[str, list[float]] = {name: [] for name in urls}
+    transport_ms: list[float] = []
     per_id: dict[str, list[list[float]]] = {i: [] for i in ids}  # [driver, *http in url order]
     errors = 0
     first_error = ""
@@ -78,7 +84,16 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                     if not ok(status, body):
                         errors += 1
                         first_error = first_error or body[:500].decode(errors="replace")
+                if health is not None:
+                    t0 = time.perf_counter()
+                    status, body = await conns[next(iter(conns))].request(health)
+                    transport = (time.perf_counter() - t0) * 1000
+                    if status != 200:
+                        errors += 1
+                        first_error = first_error or body[:500].decode(errors="replace")
                 if r:
+                    if health is not None:
+                        transport_ms.append(transport)
                     driver_ms.append(timings[0])
                     managed_ms.append(managed)
                     for name, t in zip(conns, timings[1:], strict=True):
@@ -93,10 +108,16 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "driver_ms": driver_ms,
         "driver_managed_ms": managed_ms,
         "http_ms": http_ms,
+        "transport_ms": transport_ms,
         "http_errors": errors,
         "first_error": first_error,
         "per_id": per_id,
     }
+
+
+def _healthz_request(graphql_url: str) -> bytes:
+    parts = urlsplit(graphql_url)
+    return f"GET /healthz HTTP/1.1\r\nHost: {parts.hostname}:{parts.port}\r\n\r\n".encode()
 
 
 def main() -> int:

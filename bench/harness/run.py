@@ -306,6 +306,7 @@ def _merge(into: dict[str, Any] | None, raw: dict[str, Any]) -> dict[str, Any]:
         return raw
     into["driver_ms"] += raw["driver_ms"]
     into["driver_managed_ms"] += raw["driver_managed_ms"]
+    into["transport_ms"] += raw.get("transport_ms", [])
     for name, values in raw["http_ms"].items():
         into["http_ms"][name] += values
     for sid, timings in raw["per_id"].items():
@@ -591,6 +592,10 @@ def _pauses(step: dict[str, Any]) -> str:
     )
 
 
+def _database(neo: dict[str, Any]) -> str:
+    return f" (database files {neo['database_mb']} MB)" if "database_mb" in neo else ""
+
+
 def _windows(step: dict[str, Any]) -> str:
     if "windows" not in step:
         return ""
@@ -652,7 +657,7 @@ def markdown(r: dict[str, Any]) -> str:
         f"| load average at start → end (1/5/15 min) | {' / '.join(str(x) for x in m['load_average_at_start'])} → "
         f"{' / '.join(str(x) for x in r.get('load_average_at_end', []))} |",
         f"| busiest processes at start (%CPU RSS-KiB name) | {'; '.join(r['busy_processes'][:5])} |",
-        f"| Neo4j | {neo['version']} {neo['edition']}, embedded; heap {neo['heap_mb']} MB, page cache {neo['pagecache_mb']} MB; store {neo['store_mb']} MB |",
+        f"| Neo4j | {neo['version']} {neo['edition']}, embedded; heap {neo['heap_mb']} MB, page cache {neo['pagecache_mb']} MB; store {neo['store_mb']} MB{_database(neo)} |",
         f"| Python / driver / rust ext | {m['python']} / neo4j {m['neo4j_driver']} / neo4j-rust-ext {m['neo4j_rust_ext']} |",
         f"| API server | one uvicorn {m['uvicorn']} process (uvloop {m['uvloop']}, httptools {m['httptools']}), strawberry {m['strawberry']}, graphql-core {m['graphql_core']}, orjson {m['orjson']} |",
         f"| peer | Node {m['node']}; {r.get('peer', {}).get('packages', 'not run')} |",
@@ -688,6 +693,13 @@ def markdown(r: dict[str, Any]) -> str:
         f"ratio of medians {f['ratio_p50']} (paired {f['paired_ratio_p50']}; p99 {f['ratio_p99']}) | ≤ {TARGETS['floor_ratio']} | "
         f"{_met(f['ratio_p50'], TARGETS['floor_ratio'], False)} | |"
     )
+    transport = f.get("transport_ms")
+    if transport and transport.get("n"):
+        added = round(f["http_ms"]["p50"] - f["driver_ms"]["p50"], 3)
+        lines.append(
+            f"| HTTP round trip alone: GET /healthz on the same API, per id beside the check (ms) | {transport['p50']} | {transport['p99']} | "
+            f"the check over HTTP adds {added} ms to the driver's p50; this round trip is {transport['p50']} of it | | | |"
+        )
     managed = f.get("driver_managed_ms")
     if managed:
         lines.append(
@@ -978,13 +990,26 @@ def run_measurements(
         encoding="utf-8",
     )
     neo = _neo4j_info(store.uri)
+    data = store.data_dir / "neo4j" / "data"
     neo.update(
-        heap_mb=heap, pagecache_mb=pagecache, store_mb=_dir_mb(store.data_dir / "neo4j" / "data")
+        heap_mb=heap,
+        pagecache_mb=pagecache,
+        store_mb=_dir_mb(data),
+        database_mb=_dir_mb(data / "databases" / "neo4j"),
     )
     samples = take_samples(store.uri, args.seed)
     ids = [s["id"] for s in samples.check]
     log(f"sampled {len(ids)} ids for single checks, {len(samples.batch_pool)} for batches")
     notes: list[str] = []
+    if neo["database_mb"] > pagecache:
+        # deleted records leave the store's files (and indexes) their size: a store reused
+        # across many runs can outgrow its page cache, and then reads fault to the disk
+        notes.append(
+            f"the database files ({neo['database_mb']:,.0f} MB) are larger than the page cache "
+            f"({pagecache:,} MB), grown by earlier runs' records: reads may fault; a fresh "
+            "store (`--data-dir` elsewhere, or delete this one) measures the world alone"
+        )
+        log(notes[-1])
     d = args.duration
     neo_pid = store.neo4j.running_pid() or store.pid
 
@@ -1030,6 +1055,8 @@ def run_measurements(
         raw_rust, raw_norust = measure_floors(store, group, {"no-rust": norust}, ids, args.rounds)
         floor = floor_summary(raw_rust, "default")
         floor["by_degree"] = by_degree(raw_rust, samples.check)
+        # GET /healthz on the default API, per id next to the check: the round trip alone
+        floor["transport_ms"] = summary(raw_rust["transport_ms"])
         floor_norec = floor_summary(raw_rust, "no-records")
         floor_uncompiled = floor_summary(raw_rust, "strawberry")
         floor_norust = floor_summary(raw_norust, "no-rust")
