@@ -9,8 +9,13 @@ Starts the embedded Neo4j of a store `creditlink bench` left (`--store`, its key
 CREDITLINK_* assignments added (and `--b-args`: `--patches=NAME` or `--no-rust`). It
 checks random subjects in area CONVENIENCE_SERVICES with open loops
 (`bench/harness/loadgen.py`: requests scheduled at `--rate`, latency from the scheduled
-start) of `--seconds`, alternating A and B `--pairs` times after one untimed warm-up
-each, and prints every run's p50, p99 and max, then the medians of each side.
+start) of `--seconds`, alternating A and B `--pairs` times after `--warm-up` seconds of
+untimed checks on each and one untimed open loop each, and prints every run's p50, p99
+and max, then the medians of each side.
+`--b-writer ROWS,PER_SECOND` runs `bench/harness/writer.py` during each of B's runs
+(started, and writing, before the run begins):
+records written into the same Neo4j by another process, e.g. with both sides
+`CREDITLINK_RECORD_CHECKS=false`, the records' load on Neo4j without the API's share.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +33,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness.run import Server, check_bodies, loadgen, start_api  # noqa: E402
+from bench.harness.run import (  # noqa: E402
+    WARM_UP_SECONDS,
+    Server,
+    check_bodies,
+    loadgen,
+    start_api,
+    warm_up,
+)
 from bench.harness.world import free_port, memory_for  # noqa: E402
 
 
@@ -59,6 +72,22 @@ def _serve_args(text: str) -> dict[str, str]:
     return args
 
 
+def _writer(uri: str, spec: str, seconds: float) -> subprocess.Popen[bytes] | None:
+    """`bench.harness.writer` for `--b-writer ROWS,PER_SECOND`, started; None without it."""
+    if not spec:
+        return None
+    rows, per_second = spec.split(",")
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "bench.harness.writer", uri, rows, per_second, str(seconds)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    # its start-up (imports, connecting) must not fall inside the measured window
+    assert writer.stdout is not None
+    writer.stdout.readline()
+    return writer
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, help="a `creditlink bench` data dir")
@@ -68,6 +97,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--sample", type=int, default=200, help="subjects checked")
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=WARM_UP_SECONDS,
+        help="seconds of untimed checks on each API first (a Neo4j just started is cold)",
+    )
+    parser.add_argument(
+        "--b-writer", default="", metavar="ROWS,PER_SECOND", help="records written during B"
+    )
     args = parser.parse_args()
 
     embedded = None
@@ -94,15 +132,21 @@ def main() -> int:
             "B", uri, scratch / "b", keys, scratch, **variant_b, **_serve_args(args.b_args)
         )
         ids = asyncio.run(_sample(uri, args.sample))
-        print(f"A: as is; B: {' '.join([*args.b, args.b_args]).strip() or 'the same'}")
+        warm_up(list(servers.values()), ids, args.warm_up)
+        b_writer = f"writer {args.b_writer}" if args.b_writer else ""
+        print(f"A: as is; B: {' '.join([*args.b, args.b_args, b_writer]).strip() or 'the same'}")
         print(f"open loops at {args.rate:g}/s for {args.seconds:g} s, alternated")
         p99: dict[str, list[float]] = {"A": [], "B": []}
         for run in range(args.pairs + 1):
             for name, server in servers.items():
+                writer = _writer(uri, args.b_writer, args.seconds + 5) if name == "B" else None
                 figures = loadgen(
                     server.url, check_bodies(server.url, ids), mode="open", concurrency=32,
                     rate=args.rate, duration=args.seconds, warmup=200,
                 )  # fmt: skip
+                if writer is not None:
+                    writer.terminate()
+                    writer.wait()
                 latency = figures["latency_ms"]
                 label = "warm-up" if run == 0 else f"run {run}"
                 print(

@@ -40,8 +40,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     urls: dict[str, str] = spec.get("urls", {})
     driver = AsyncGraphDatabase.driver(spec["uri"], auth=None, notifications_min_severity="OFF")
     conns = {name: Connection(*host_port(url)) for name, url in urls.items()}
-    first = next(iter(urls.values()), None)
-    health = _healthz_request(first) if first else None
+    # the transport alone, on the first API's own connection
+    health_conn = next(iter(conns.values()), None)
+    health = _healthz_request(next(iter(urls.values()))) if health_conn else None
     raws = {
         name: {
             i: graphql_request(url, CHECK_GQL, {"id": i, "area": area}, spec.get("key"))
@@ -84,9 +85,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                     if not ok(status, body):
                         errors += 1
                         first_error = first_error or body[:500].decode(errors="replace")
-                if health is not None:
+                if health_conn is not None and health is not None:
                     t0 = time.perf_counter()
-                    status, body = await conns[next(iter(conns))].request(health)
+                    status, body = await health_conn.request(health)
                     transport = (time.perf_counter() - t0) * 1000
                     if status != 200:
                         errors += 1

@@ -1079,15 +1079,18 @@ def run_measurements(
         }
         log(
             f"half load: open loop at {rates['target']:,.0f}/s and {rates['measured']:,.0f}/s, "
-            f"default and no-records APIs, {HALF_LOAD_WINDOWS} windows each, interleaved"
+            f"default and no-records APIs (and patched, if any), {HALF_LOAD_WINDOWS} windows "
+            "each, interleaved"
         )
-        halves = half_load(
-            [
-                ("default", main_api, bodies, pids(main_api)),
-                ("no-records", norec, check_bodies(norec.url, ids), pids(norec)),
-            ],
-            rates, HALF_LOAD_WINDOWS, max(d, 10), store.neo4j.gc_log,
-        )  # fmt: skip
+        tail_variants = [
+            ("default", main_api, bodies, pids(main_api)),
+            ("no-records", norec, check_bodies(norec.url, ids), pids(norec)),
+        ]
+        if patched is not None:
+            tail_variants.append(
+                ("patched", patched, check_bodies(patched.url, ids), pids(patched))
+            )
+        halves = half_load(tail_variants, rates, HALF_LOAD_WINDOWS, max(d, 10), store.neo4j.gc_log)
         half = halves["measured"]["default"]
 
         c = sat["concurrency"]
