@@ -11,7 +11,8 @@ checks random subjects in area CONVENIENCE_SERVICES with open loops
 (`bench/harness/loadgen.py`: requests scheduled at `--rate`, latency from the scheduled
 start) of `--seconds`, alternating A and B `--pairs` times after `--warm-up` seconds of
 untimed checks on each and one untimed open loop each, and prints every run's p50, p99
-and max, then the medians of each side.
+and max, the API's and Neo4j's CPU per check (Neo4j's only when `--store` started it) and
+the whole box's busy share, then the medians of each side.
 `--b-writer ROWS,PER_SECOND` runs `bench/harness/writer.py` during each of B's runs
 (started, and writing, before the run begins):
 records written into the same Neo4j by another process, e.g. with both sides
@@ -57,6 +58,10 @@ async def _sample(uri: str, count: int) -> list[str]:
             return [record["id"] async for record in result]
     finally:
         await driver.close()
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _serve_args(text: str) -> dict[str, str]:
@@ -109,6 +114,7 @@ def main() -> int:
     args = parser.parse_args()
 
     embedded = None
+    neo4j_pid: int | None = None
     uri = os.environ.get("NEO4J_URI")
     keys = Path(os.environ.get("CREDITLINK_API_KEYS_FILE", ""))
     if args.store is not None:
@@ -117,7 +123,7 @@ def main() -> int:
         scale = json.loads((args.store / "bench-world.json").read_text())["scale"]
         heap, pagecache = memory_for(int(scale))
         embedded = EmbeddedNeo4j(args.store.resolve(), free_port(), heap, pagecache)
-        embedded.start(timeout=600)
+        neo4j_pid = embedded.start(timeout=600)
         uri = embedded.uri
         keys = args.store / "bench-keys.toml"
     if not uri or not keys.is_file():
@@ -136,29 +142,43 @@ def main() -> int:
         b_writer = f"writer {args.b_writer}" if args.b_writer else ""
         print(f"A: as is; B: {' '.join([*args.b, args.b_args, b_writer]).strip() or 'the same'}")
         print(f"open loops at {args.rate:g}/s for {args.seconds:g} s, alternated")
-        p99: dict[str, list[float]] = {"A": [], "B": []}
+        columns = ("p99", "api", "neo4j", "busy")
+        seen: dict[str, dict[str, list[float]]] = {"A": {}, "B": {}}
         for run in range(args.pairs + 1):
             for name, server in servers.items():
                 writer = _writer(uri, args.b_writer, args.seconds + 5) if name == "B" else None
+                pids = {"api": server.proc.pid}
+                if neo4j_pid is not None:
+                    pids["neo4j"] = neo4j_pid
                 figures = loadgen(
-                    server.url, check_bodies(server.url, ids), mode="open", concurrency=32,
-                    rate=args.rate, duration=args.seconds, warmup=200,
+                    server.url, check_bodies(server.url, ids), pids, mode="open",
+                    concurrency=32, rate=args.rate, duration=args.seconds, warmup=200,
                 )  # fmt: skip
                 if writer is not None:
                     writer.terminate()
                     writer.wait()
-                latency = figures["latency_ms"]
+                latency, cpu = figures["latency_ms"], figures["cpu_ms_per_request"]
+                busy = figures["box_cpu"]["busy_share"]
                 label = "warm-up" if run == 0 else f"run {run}"
                 print(
                     f"  {name} {label:8} p50 {latency['p50']:7.2f} ms  p99 {latency['p99']:7.2f} ms"
                     f"  max {latency['max']:7.2f} ms  errors {figures['errors']}"
+                    f"  CPU ms/check API {_ms(cpu.get('api'))} Neo4j {_ms(cpu.get('neo4j'))}"
+                    f"  box busy {busy:.0%}"
                 )
                 if run:
-                    p99[name].append(latency["p99"])
-        for name, values in p99.items():
+                    measured = (latency["p99"], cpu.get("api"), cpu.get("neo4j"), busy)
+                    for column, value in zip(columns, measured, strict=True):
+                        if value is not None:
+                            seen[name].setdefault(column, []).append(value)
+        for name, values in seen.items():
+            p99 = values["p99"]
+            medians = {c: statistics.median(v) for c, v in values.items()}
             print(
-                f"{name}: p99 median {statistics.median(values):.2f} ms, "
-                f"range {min(values):.2f}-{max(values):.2f} ms over {len(values)} runs"
+                f"{name}: p99 median {medians['p99']:.2f} ms, "
+                f"range {min(p99):.2f}-{max(p99):.2f} ms over {len(p99)} runs; medians: "
+                f"CPU ms/check API {_ms(medians.get('api'))} Neo4j {_ms(medians.get('neo4j'))}, "
+                f"box busy {medians['busy']:.0%}"
             )
     finally:
         for server in servers.values():

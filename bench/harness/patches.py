@@ -11,7 +11,10 @@ Measured here and now the product's own behaviour: `records-epoch`
 adopted): `records-250ms` and `records-1s` (the CheckRecorder flushing every 250 ms or
 1 s instead of 50 ms) and `records-dropped` (rows built and buffered as usual, then
 dropped instead of written: the API's share of recording without its write
-transactions). A new candidate is a function registered in PATCHES.
+transactions). `records-drain` puts back the recorder's flush before it kept to its
+interval: each flush wrote until the buffer was empty, so under steady load it chased
+the records that arrived during its own writes. A new candidate is a function
+registered in PATCHES.
 """
 
 from __future__ import annotations
@@ -44,7 +47,28 @@ def _records_dropped() -> None:
     check_records.CheckRecorder._write = drop  # type: ignore[method-assign]
 
 
+def _records_drain() -> None:
+    from graph_model import check_records
+
+    async def flush(self: Any) -> None:
+        async with self._lock:
+            while self._pending or self._batches:
+                if self._pending:
+                    await self._write(check_records.WRITE_RECORDS, self._pending, self.batch_size)
+                if self._batches:
+                    taken, checks = 0, 0
+                    while taken < len(self._batches) and checks < self.batch_size:
+                        checks += self._batches[taken]["size"]
+                        taken += 1
+                    await self._write(check_records.WRITE_BATCHES, self._batches, taken)
+                async with self._written:
+                    self._written.notify_all()
+
+    check_records.CheckRecorder.flush = flush  # type: ignore[method-assign]
+
+
 PATCHES: dict[str, Callable[[], None]] = {
+    "records-drain": _records_drain,
     "records-250ms": _records_every(0.25),
     "records-1s": _records_every(1.0),
     "records-dropped": _records_dropped,

@@ -6,34 +6,47 @@ backlog."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, cast
 
+import pytest
+
 from api.metrics import Metrics
-from graph_model.check_records import WRITE_BATCHES, WRITE_RECORDS, CheckRecorder
+from graph_model.check_records import WRITE_AGAIN, WRITE_BATCHES, WRITE_RECORDS, CheckRecorder
 from graph_model.driver import Graph
 from graph_model.errors import ServiceUnavailable
 
 
 class _Graph:
-    """Writes that wait for `gate` (when set up), or fail while `failing`."""
+    """Writes that wait for `gate` (when set up) and take `seconds`, or fail while
+    `failing` (after landing their rows while `landing_then_failing`)."""
 
     def __init__(self) -> None:
         self.gate: asyncio.Event | None = None
+        self.seconds = 0.0
         self.failing = False
+        self.landing_then_failing = False
+        self.queries: list[str] = []
         self.sent: list[dict[str, Any]] = []
         self.rows_written = 0
         self.writes: list[tuple[str, int]] = []  # (query, checks) per transaction
 
     async def write(self, query: str, params: dict[str, Any], *, name: str) -> list[Any]:
-        assert query in (WRITE_RECORDS, WRITE_BATCHES)
+        assert query in (WRITE_RECORDS, WRITE_BATCHES, *WRITE_AGAIN.values())
+        self.queries.append(query)
         if self.gate is not None:
             await self.gate.wait()
+        await asyncio.sleep(self.seconds)
         if self.failing:
             raise ServiceUnavailable("neo4j is away")
+        if self.landing_then_failing:
+            self.landing_then_failing = False
+            raise ServiceUnavailable("connection lost while committing")
         self.sent.append(params)
         self.rows_written += len(params["rows"])
         checks = sum(row.get("size", 1) for row in params["rows"])
-        self.writes.append(("batches" if query == WRITE_BATCHES else "records", checks))
+        batches = query in (WRITE_BATCHES, WRITE_AGAIN[WRITE_BATCHES])
+        self.writes.append(("batches" if batches else "records", checks))
         return []
 
 
@@ -123,6 +136,86 @@ async def test_a_batch_over_the_bound_waits_for_the_writer() -> None:
         assert recorder.pending == 0 and graph.writes == [("batches", 6)]
     finally:
         await recorder.stop()
+
+
+async def test_records_buffered_during_a_write_wait_for_the_next_flush() -> None:
+    # under steady load a flush that drained until empty would chase the arrivals:
+    # back-to-back transactions of a few rows instead of one per interval
+    graph = _Graph()
+    graph.gate = asyncio.Event()
+    recorder = _recorder(graph)
+    for row in _rows(3):
+        recorder.record(row)
+    writing = asyncio.create_task(recorder.flush())
+    await asyncio.sleep(0.01)
+    for row in _rows(2):
+        recorder.record(row)
+    graph.gate.set()
+    await asyncio.wait_for(writing, 1.0)
+    assert graph.writes == [("records", 3)] and recorder.pending == 2
+    await recorder.flush()
+    assert graph.writes == [("records", 3), ("records", 2)] and recorder.pending == 0
+
+
+async def test_a_flush_called_during_a_write_writes_the_callers_records_too() -> None:
+    # recordFeedback and linkageStats flush before they read: their caller's own check,
+    # buffered while the background task was writing, must be written before they return
+    graph = _Graph()
+    graph.gate = asyncio.Event()
+    recorder = _recorder(graph)
+    recorder.record({"id": "C-earlier"})
+    background = asyncio.create_task(recorder.flush())
+    await asyncio.sleep(0.01)
+    recorder.record({"id": "C-mine"})
+    mine = asyncio.create_task(recorder.flush())
+    await asyncio.sleep(0.01)
+    assert not mine.done()
+    graph.gate.set()
+    await asyncio.wait_for(asyncio.gather(background, mine), 1.0)
+    assert graph.writes == [("records", 1), ("records", 1)] and recorder.pending == 0
+
+
+async def test_under_steady_arrivals_the_writer_keeps_to_its_interval() -> None:
+    graph = _Graph()
+    graph.seconds = 0.02  # each write outlasts the gap between arrivals
+    recorder = _recorder(graph, interval=0.1)
+    started = time.monotonic()
+    recorder.start()
+    try:
+        for _ in range(50):  # 10 records every 10 ms
+            for row in _rows(10):
+                recorder.record(row)
+            await asyncio.sleep(0.01)
+    finally:
+        elapsed = time.monotonic() - started
+        await recorder.stop()
+    assert graph.rows_written == 500
+    # at most one write per interval and its write, plus the final flush
+    assert len(graph.writes) <= elapsed / 0.12 + 2, (elapsed, graph.writes)
+
+
+async def test_rows_of_a_failed_write_are_written_again_without_duplicating() -> None:
+    # a connection lost during COMMIT: the rows may have landed, so the retry merges
+    # on their ids; once a write succeeds, plain creates again
+    graph = _Graph()
+    graph.landing_then_failing = True
+    recorder = _recorder(graph)
+    recorder.record_batch({"id": "B1", "size": 2})
+    for row in _rows(2):
+        recorder.record(row)
+    with pytest.raises(ServiceUnavailable):
+        await recorder.flush()
+    assert recorder.pending == 4
+    await recorder.flush()
+    recorder.record({"id": "C9"})
+    await recorder.flush()
+    assert graph.queries == [
+        WRITE_RECORDS,
+        WRITE_AGAIN[WRITE_RECORDS],
+        WRITE_BATCHES,
+        WRITE_RECORDS,
+    ]
+    assert recorder.pending == 0
 
 
 async def test_a_disabled_recorder_buffers_nothing() -> None:
