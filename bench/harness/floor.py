@@ -40,9 +40,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     urls: dict[str, str] = spec.get("urls", {})
     driver = AsyncGraphDatabase.driver(spec["uri"], auth=None, notifications_min_severity="OFF")
     conns = {name: Connection(*host_port(url)) for name, url in urls.items()}
-    # the transport alone, on the first API's own connection
-    health_conn = next(iter(conns.values()), None)
-    health = _healthz_request(next(iter(urls.values()))) if health_conn else None
+    # the transport alone: GET /healthz on the first API's own connection
+    first = next(iter(urls), None)
+    health = (conns[first], _healthz_request(urls[first])) if first is not None else None
     raws = {
         name: {
             i: graphql_request(url, CHECK_GQL, {"id": i, "area": area}, spec.get("key"))
@@ -85,16 +85,16 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                     if not ok(status, body):
                         errors += 1
                         first_error = first_error or body[:500].decode(errors="replace")
-                if health_conn is not None and health is not None:
+                if health is not None:
+                    health_conn, health_request = health
                     t0 = time.perf_counter()
-                    status, body = await health_conn.request(health)
-                    transport = (time.perf_counter() - t0) * 1000
+                    status, body = await health_conn.request(health_request)
+                    if r:
+                        transport_ms.append((time.perf_counter() - t0) * 1000)
                     if status != 200:
                         errors += 1
                         first_error = first_error or body[:500].decode(errors="replace")
                 if r:
-                    if health is not None:
-                        transport_ms.append(transport)
                     driver_ms.append(timings[0])
                     managed_ms.append(managed)
                     for name, t in zip(conns, timings[1:], strict=True):

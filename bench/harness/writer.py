@@ -19,12 +19,11 @@ import time
 async def write(uri: str, rows: int, per_second: float, seconds: float) -> int:
     from graph_model.check_ids import single_check_ids
     from graph_model.check_records import WRITE_RECORDS, record_row
-    from graph_model.driver import Graph, create_driver
+    from graph_model.driver import open_graph
     from graph_model.values import utc_now
 
-    graph = Graph(create_driver(uri, "neo4j", ""), "neo4j")  # the embedded store: no auth
     written = 0
-    try:
+    async with open_graph(uri, "neo4j", "", "neo4j") as graph:  # the embedded store: no auth
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -50,8 +49,6 @@ async def write(uri: str, rows: int, per_second: float, seconds: float) -> int:
                 print("writing", flush=True)  # the caller starts its window after this
             written += rows
             await asyncio.sleep(max(0.0, 1 / per_second - (time.perf_counter() - started)))
-    finally:
-        await graph.driver.close()
     return written
 
 
