@@ -11,8 +11,9 @@ checks random subjects in area CONVENIENCE_SERVICES with open loops
 (`bench/harness/loadgen.py`: requests scheduled at `--rate`, latency from the scheduled
 start) of `--seconds`, alternating A and B `--pairs` times after `--warm-up` seconds of
 untimed checks on each and one untimed open loop each, and prints every run's p50, p99
-and max, the API's and Neo4j's CPU per check (Neo4j's only when `--store` started it) and
-the whole box's busy share, then the medians of each side.
+and max, the API's and Neo4j's CPU per check (Neo4j's only when `--store` started it),
+the CheckRecord write transactions a second (from the API's own query counts) and the
+whole box's busy share, then the medians of each side.
 `--b-writer ROWS,PER_SECOND` runs `bench/harness/writer.py` during each of B's runs
 (started, and writing, before the run begins):
 records written into the same Neo4j by another process, e.g. with both sides
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -39,6 +41,7 @@ from bench.harness.run import (  # noqa: E402
     Server,
     check_bodies,
     loadgen,
+    scrape_metrics,
     start_api,
     warm_up,
 )
@@ -58,6 +61,17 @@ async def _sample(uri: str, count: int) -> list[str]:
             return [record["id"] async for record in result]
     finally:
         await driver.close()
+
+
+_RECORD_WRITES = re.compile(
+    r'^creditlink_neo4j_query_seconds_count\{query="checkRecords\.write"\} ([0-9.e+]+)$', re.M
+)
+
+
+def _record_writes(server: Server) -> float:
+    """The CheckRecord write transactions the API has sent so far."""
+    found = _RECORD_WRITES.search(scrape_metrics(server))
+    return float(found[1]) if found else 0.0
 
 
 def _ms(value: float | None) -> str:
@@ -142,7 +156,7 @@ def main() -> int:
         b_writer = f"writer {args.b_writer}" if args.b_writer else ""
         print(f"A: as is; B: {' '.join([*args.b, args.b_args, b_writer]).strip() or 'the same'}")
         print(f"open loops at {args.rate:g}/s for {args.seconds:g} s, alternated")
-        columns = ("p99", "api", "neo4j", "busy")
+        columns = ("p99", "api", "neo4j", "busy", "writes")
         seen: dict[str, dict[str, list[float]]] = {"A": {}, "B": {}}
         for run in range(args.pairs + 1):
             for name, server in servers.items():
@@ -150,6 +164,7 @@ def main() -> int:
                 pids = {"api": server.proc.pid}
                 if neo4j_pid is not None:
                     pids["neo4j"] = neo4j_pid
+                writes_before = _record_writes(server)
                 figures = loadgen(
                     server.url, check_bodies(server.url, ids), pids, mode="open",
                     concurrency=32, rate=args.rate, duration=args.seconds, warmup=200,
@@ -159,15 +174,16 @@ def main() -> int:
                     writer.wait()
                 latency, cpu = figures["latency_ms"], figures["cpu_ms_per_request"]
                 busy = figures["box_cpu"]["busy_share"]
+                writes = (_record_writes(server) - writes_before) / figures["elapsed_s"]
                 label = "warm-up" if run == 0 else f"run {run}"
                 print(
                     f"  {name} {label:8} p50 {latency['p50']:7.2f} ms  p99 {latency['p99']:7.2f} ms"
                     f"  max {latency['max']:7.2f} ms  errors {figures['errors']}"
                     f"  CPU ms/check API {_ms(cpu.get('api'))} Neo4j {_ms(cpu.get('neo4j'))}"
-                    f"  box busy {busy:.0%}"
+                    f"  record writes/s {writes:.0f}  box busy {busy:.0%}"
                 )
                 if run:
-                    measured = (latency["p99"], cpu.get("api"), cpu.get("neo4j"), busy)
+                    measured = (latency["p99"], cpu.get("api"), cpu.get("neo4j"), busy, writes)
                     for column, value in zip(columns, measured, strict=True):
                         if value is not None:
                             seen[name].setdefault(column, []).append(value)
@@ -178,7 +194,7 @@ def main() -> int:
                 f"{name}: p99 median {medians['p99']:.2f} ms, "
                 f"range {min(p99):.2f}-{max(p99):.2f} ms over {len(p99)} runs; medians: "
                 f"CPU ms/check API {_ms(medians.get('api'))} Neo4j {_ms(medians.get('neo4j'))}, "
-                f"box busy {medians['busy']:.0%}"
+                f"record writes/s {medians['writes']:.0f}, box busy {medians['busy']:.0%}"
             )
     finally:
         for server in servers.values():
