@@ -14,66 +14,58 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from api.auth import KeyRing, load_keys, write_demo_keys
+from api.auth import DemoKey, KeyRing, write_demo_keys
 from api.console import console_routes
-from api.context import AppState, Context
+from api.context import AppState
 from api.events import EventBroker
+from api.graphiql import graphiql_routes
 from api.http import CreditLinkApp, RequestIdMiddleware, graphql_endpoint, json_response
-from api.limits import LimitedTransportWSHandler
-from api.logging_setup import current_request_id
+from api.keys_watch import KeyFileWatcher
 from api.metrics import Metrics
 from api.schema import build_schema
 from api.settings import Settings
+from api.websocket import websocket_endpoint
 from graph_model import migrations
+from graph_model.access_records import AccessRecorder
 from graph_model.catalogue_sync import sync_departments
 from graph_model.check_records import CheckRecorder
 from graph_model.checks import CheckEngine
 from graph_model.driver import Graph, create_driver
-from graph_model.errors import CreditLinkError, Unauthenticated
+from graph_model.errors import CreditLinkError
 from graph_model.impact import ImpactEngine
+from graph_model.risk.analytics import AnalyticsPool
 from graph_model.values import utc_now
 from rules.loader import load_catalogue
 
 log = logging.getLogger("creditlink.app")
 
 
-def load_keyring(settings: Settings, departments: set[str]) -> KeyRing:
+def ensure_demo_keys(settings: Settings) -> list[DemoKey]:
+    """With no keys file configured and none in the data dir, generate the demo keys; returns
+    those generated (none otherwise). Only their location is logged, never the keys."""
     path = settings.keys_file
-    if settings.api_keys_file is None and not path.exists():
-        write_demo_keys(path)
-        log.info("generated demo API keys", extra={"path": str(path)})
-    return load_keys(path, departments)
+    if settings.api_keys_file is not None or path.exists():
+        return []
+    try:
+        generated = write_demo_keys(path, settings.demo_keys_text_file)
+    except FileExistsError:
+        return []  # another process on this data dir made them first
+    log.info(
+        "generated demo API keys",
+        extra={"path": str(path), "keys_text": str(settings.demo_keys_text_file)},
+    )
+    return generated
 
 
-class SubscriptionApp(GraphQL[Context, None]):
-    """Strawberry's ASGI app, used for WebSocket subscriptions only."""
-
-    graphql_transport_ws_handler_class = LimitedTransportWSHandler
-
-    def __init__(self, state_getter: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._state_getter = state_getter
-
-    async def get_context(self, request: Any, response: Any) -> Context:
-        state: AppState = self._state_getter()
-        header = request.headers.get("authorization") if hasattr(request, "headers") else None
-        principal = state.keys.authenticate(header)
-        return Context(state=state, principal=principal, request_id=current_request_id() or "ws")
-
-    async def on_ws_connect(self, context: Context) -> None:
-        # browsers cannot set headers on a WebSocket: the key may come in connection_init
-        params = context.connection_params or {}
-        authorization = params.get("Authorization") or params.get("authorization")
-        if isinstance(authorization, str) and authorization:
-            try:
-                context.principal = context.state.keys.authenticate(authorization)
-            except Unauthenticated:
-                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from None
+def load_keyring(settings: Settings, departments: set[str]) -> KeyFileWatcher:
+    """The keys in force and their watcher; a file that cannot be used raises KeysFileError."""
+    ensure_demo_keys(settings)
+    watcher = KeyFileWatcher(
+        settings.keys_file, departments, allow_plaintext=settings.allow_plaintext_keys
+    )
+    watcher.load()
+    return watcher
 
 
 async def _prepare_database(state: AppState) -> None:
@@ -115,30 +107,55 @@ async def _warm_up(state: AppState) -> None:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     catalogue = load_catalogue()  # refuses to start on a catalogue with errors
-    keys = load_keyring(settings, set(catalogue.departments))
+    keys_watcher = load_keyring(settings, set(catalogue.departments))
     schema = build_schema(settings)
     holder: dict[str, AppState] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         metrics = Metrics()
-        driver = create_driver(settings.bolt_uri, settings.neo4j_user, settings.neo4j_password)
-        graph = Graph(driver, settings.neo4j_database, observe=metrics.observe_query)
+        driver = create_driver(settings.bolt_uri, *settings.neo4j_auth())
+        graph = Graph(
+            driver,
+            settings.neo4j_database,
+            observe=metrics.observe_query,
+            query_timeout=settings.neo4j_query_timeout_s,
+        )
+        bounds: dict[str, Any] = {
+            "capacity": settings.records_max_pending,
+            "max_outage": settings.records_max_outage_s,
+        }
         state = AppState(
             settings=settings,
             graph=graph,
             catalogue=catalogue,
-            keys=keys,
+            keys=keys_watcher.keys,
+            keys_watcher=keys_watcher,
             metrics=metrics,
             events=EventBroker(),
             checks=CheckEngine(catalogue),
             impact=ImpactEngine(catalogue),
-            recorder=CheckRecorder(graph),
+            recorder=CheckRecorder(graph, **bounds),
+            access=AccessRecorder(graph, **bounds),
+            analytics=AnalyticsPool(settings.analytics_workers, settings.analytics_timeout_s),
         )
         state.recorder.enabled = settings.record_checks
         metrics.watch_records(state.recorder)
+        metrics.watch_access_records(state.access)
         unwatch_gc = metrics.watch_gc()
         state.recorder.start()
+        state.access.start()
+        # registered first: later callbacks (open WebSockets) already see the new keys
+        unwatch_keys = keys_watcher.on_change(lambda ring: setattr(state, "keys", ring))
+        revalidating: set[asyncio.Task[int]] = set()
+
+        def revalidate_sockets(ring: KeyRing) -> None:
+            task = asyncio.create_task(state.sockets.revalidate(ring.still_valid))
+            revalidating.add(task)
+            task.add_done_callback(revalidating.discard)
+
+        unwatch_sockets = keys_watcher.on_change(revalidate_sockets)
+        keys_watcher.start()
         holder["state"] = state
         app.state.creditlink = state
         app.state.schema = schema
@@ -150,8 +167,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await preparing
             await state.recorder.stop()
+            await state.access.stop()
+            if state.analytics is not None:
+                await state.analytics.close()
             await driver.close()
             unwatch_gc()
+            await keys_watcher.stop()
+            unwatch_keys()
+            unwatch_sockets()
 
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})
@@ -174,35 +197,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         if state.ready_reason is not None:
             return json_response({"status": "unavailable", "reason": state.ready_reason}, 503)
+        blocked = state.recorder.blocked or state.access.blocked
+        if blocked is not None:
+            reason = f"refusing what must be recorded: {blocked}"
+            return json_response({"status": "unavailable", "reason": reason}, 503)
         return json_response({"status": "ready"})
 
     async def metrics_endpoint(request: Request) -> Response:
         state: AppState = request.app.state.creditlink
         return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")
 
-    subscriptions = SubscriptionApp(
-        lambda: holder["state"],
-        schema=schema,
-        graphql_ide=None,
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-    )
-
-    async def websocket_endpoint(websocket: WebSocket) -> None:
-        try:
-            holder["state"].keys.authenticate(websocket.headers.get("authorization"))
-        except Unauthenticated:
-            await websocket.close(code=4401)
-            return
-        await subscriptions(websocket.scope, websocket.receive, websocket.send)
-
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", websocket_endpoint),
+        WebSocketRoute("/graphql", websocket_endpoint(schema, settings, lambda: holder["state"])),
         *console_routes(),
+        *graphiql_routes(enabled=settings.graphiql),
     ]
     return CreditLinkApp(
         routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)]

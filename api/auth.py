@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import re
 import secrets
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -64,6 +66,9 @@ class Principal:
     name: str
     role: Role
     department: str | None = None
+    # the sha256 of the key that authenticated this principal (None for no key), so an open
+    # connection can be checked against a reloaded keys file; never printed
+    key_digest: str | None = field(default=None, repr=False, compare=False)
 
     def can(self, capability: Capability) -> bool:
         return capability in ROLE_CAPABILITIES[self.role]
@@ -94,6 +99,11 @@ class KeysFileError(ValueError):
     pass
 
 
+MIN_KEY_LENGTH = 16
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+PLAINTEXT_KEYS_ENV = "CREDITLINK_ALLOW_PLAINTEXT_KEYS"
+
+
 @dataclass(frozen=True)
 class KeyRing:
     by_digest: dict[str, Principal]
@@ -111,13 +121,45 @@ class KeyRing:
                 return principal
         raise Unauthenticated("unknown API key")
 
+    def current(self, principal: Principal) -> Principal | None:
+        """This ring's principal for the key that authenticated `principal`, or None when the
+        key is gone or now carries another role or department (the caller must be refused).
+        No key (anonymous PUBLIC) has nothing to revoke."""
+        if principal.key_digest is None:
+            return principal
+        found = self.by_digest.get(principal.key_digest)
+        if found is None or (found.role, found.department) != (
+            principal.role,
+            principal.department,
+        ):
+            return None
+        return found
 
-def load_keys(path: Path, known_departments: set[str]) -> KeyRing:
+    def still_valid(self, principal: Principal) -> bool:
+        return self.current(principal) is not None
+
+
+def load_keys(path: Path, known_departments: set[str], *, allow_plaintext: bool = False) -> KeyRing:
     """Read the keys file, refusing anything ambiguous (the message names the entry)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes()
     except FileNotFoundError:
         raise KeysFileError(f"{path}: keys file not found") from None
+    except OSError as exc:
+        raise KeysFileError(f"{path}: cannot be read: {exc.strerror}") from None
+    return parse_keys(text, path, known_departments, allow_plaintext=allow_plaintext)
+
+
+def parse_keys(
+    content: bytes, path: Path, known_departments: set[str], *, allow_plaintext: bool = False
+) -> KeyRing:
+    """The keys file's content as a KeyRing; `path` only names the file in messages.
+
+    Messages name the file, the entry and its name, never key material."""
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise KeysFileError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise KeysFileError(f"{path}: not valid TOML: {exc}") from None
     entries = data.get("keys", [])
@@ -131,29 +173,49 @@ def load_keys(path: Path, known_departments: set[str]) -> KeyRing:
         name = entry.get("name")
         if not isinstance(name, str) or not name:
             raise KeysFileError(f"{where}: 'name' is required")
+        where = f"{where} ({name})"
         try:
             role = Role(entry.get("role", ""))
         except ValueError:
             raise KeysFileError(
-                f"{where} ({name}): role must be one of {', '.join(r.value for r in Role)}"
+                f"{where}: role must be one of {', '.join(r.value for r in Role)}"
             ) from None
         department = entry.get("department")
         if role in {Role.APPROVAL_SYSTEM, Role.ISSUER} and not department:
-            raise KeysFileError(f"{where} ({name}): role {role.value} needs a department")
+            raise KeysFileError(f"{where}: role {role.value} needs a department")
         if department is not None and department not in known_departments:
-            raise KeysFileError(f"{where} ({name}): unknown department {department!r}")
-        if "key" in entry and "key_sha256" in entry:
-            raise KeysFileError(f"{where} ({name}): give key or key_sha256, not both")
-        if isinstance(entry.get("key"), str) and entry["key"]:
-            digest = hashlib.sha256(entry["key"].encode()).hexdigest()
-        elif isinstance(entry.get("key_sha256"), str) and len(entry["key_sha256"]) == 64:
-            digest = entry["key_sha256"].lower()
-        else:
-            raise KeysFileError(f"{where} ({name}): 'key' or a 64-hex 'key_sha256' is required")
+            raise KeysFileError(f"{where}: unknown department {department!r}")
+        digest = _entry_digest(entry, where, allow_plaintext)
         if digest in by_digest:
-            raise KeysFileError(f"{where} ({name}): the same key is listed twice")
-        by_digest[digest] = Principal(name=name, role=role, department=department)
+            raise KeysFileError(f"{where}: the same key is listed twice")
+        by_digest[digest] = Principal(
+            name=name, role=role, department=department, key_digest=digest
+        )
     return KeyRing(by_digest)
+
+
+def _entry_digest(entry: dict[str, object], where: str, allow_plaintext: bool) -> str:
+    if "key" in entry and "key_sha256" in entry:
+        raise KeysFileError(f"{where}: give key or key_sha256, not both")
+    if "key" in entry:
+        key = entry["key"]
+        if not isinstance(key, str) or not key:
+            raise KeysFileError(f"{where}: 'key' must be a non-empty string")
+        # checked first: a short key stays refused whatever the plain-text setting
+        if len(key) < MIN_KEY_LENGTH:
+            raise KeysFileError(f"{where}: the key is shorter than {MIN_KEY_LENGTH} characters")
+        if not allow_plaintext:
+            raise KeysFileError(
+                f"{where}: a plain-text 'key' is refused; store key_sha256 = "
+                f'"<sha256 hex of the key>" instead, or set {PLAINTEXT_KEYS_ENV}=true'
+            )
+        return hashlib.sha256(key.encode()).hexdigest()
+    if "key_sha256" in entry:
+        digest = entry["key_sha256"]
+        if not isinstance(digest, str) or not _SHA256_HEX.fullmatch(digest):
+            raise KeysFileError(f"{where}: key_sha256 must be 64 hexadecimal characters")
+        return digest.lower()
+    raise KeysFileError(f"{where}: 'key_sha256' (or a plain 'key') is required")
 
 
 DEMO_KEYS: tuple[tuple[str, Role, str | None], ...] = (
@@ -166,15 +228,50 @@ DEMO_KEYS: tuple[tuple[str, Role, str | None], ...] = (
 )
 
 
-def write_demo_keys(path: Path) -> None:
-    """One key per role (and a second issuer), plain text, readable only by the owner."""
-    lines = ["# Generated demo API keys: one per role. Use as 'Authorization: Bearer <key>'.", ""]
-    for name, role, department in DEMO_KEYS:
-        lines += ["[[keys]]", f'name = "{name}"', f'key = "{secrets.token_urlsafe(24)}"']
-        lines.append(f'role = "{role.value}"')
-        if department:
-            lines.append(f'department = "{department}"')
+@dataclass(frozen=True)
+class DemoKey:
+    name: str
+    role: Role
+    key: str = field(repr=False)
+
+
+def _create_private(path: Path, content: str) -> None:
+    """Write a new file readable by the owner only: created 0600 before any byte is written,
+    and never over an existing file (O_EXCL also refuses a planted symlink)."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(content)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def write_demo_keys(path: Path, plain_path: Path) -> list[DemoKey]:
+    """One key per role (and a second issuer): `path` gets only their sha256, `plain_path`
+    the keys themselves ("name role key" lines) for the demo user; both 0600.
+
+    Refuses (FileExistsError) when `path` exists. Returns the keys so the caller can show
+    them once."""
+    keys = [DemoKey(name, role, secrets.token_urlsafe(24)) for name, role, _ in DEMO_KEYS]
+    departments = {name: department for name, _, department in DEMO_KEYS}
+    lines = [
+        "# Generated demo API keys, one per role, stored as sha256 digests.",
+        f"# The keys themselves: {plain_path.name}. Use as 'Authorization: Bearer <key>'.",
+        "",
+    ]
+    for demo in keys:
+        digest = hashlib.sha256(demo.key.encode()).hexdigest()
+        lines += ["[[keys]]", f'name = "{demo.name}"', f'key_sha256 = "{digest}"']
+        lines.append(f'role = "{demo.role.value}"')
+        if departments[demo.name]:
+            lines.append(f'department = "{departments[demo.name]}"')
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    path.chmod(0o600)
+    _create_private(path, "\n".join(lines))
+    # a leftover from an earlier keys file holds keys that no longer work: replace it
+    plain_path.unlink(missing_ok=True)
+    _create_private(
+        plain_path, "".join(f"{demo.name} {demo.role.value} {demo.key}\n" for demo in keys)
+    )
+    return keys

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import sys
+from typing import TYPE_CHECKING
 
 from api.settings import PROJECT_ROOT, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from api.auth import DemoKey
+    from graph_model.contact_key import ContactKey
 
 
 def _settings() -> Settings:
@@ -33,6 +39,7 @@ def cmd_neo4j_start(settings: Settings) -> int:
     neo4j = _embedded(settings)
     pid = neo4j.start()
     print(f"Neo4j running (pid {pid}) at {neo4j.uri}, data in {settings.data_dir}")
+    print(f"Neo4j user neo4j, password in {settings.data_dir / 'neo4j-password'}")
     return 0
 
 
@@ -43,45 +50,93 @@ def cmd_neo4j_stop(settings: Settings) -> int:
 
 
 async def _prepare(settings: Settings, seed: str) -> None:
+    from graph_model import contact_key as contacts
     from graph_model import migrations
     from graph_model.catalogue_sync import sync_departments
     from graph_model.driver import open_graph
+    from graph_model.errors import Conflict
     from rules.loader import load_catalogue
 
     catalogue = load_catalogue()
-    async with open_graph(
-        settings.bolt_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database
-    ) as graph:
+    user, password = settings.neo4j_auth()
+    async with open_graph(settings.bolt_uri, user, password, settings.neo4j_database) as graph:
         applied = await migrations.apply_migrations(graph)
         if applied:
             print(f"applied migrations {applied}")
         await sync_departments(graph, catalogue)
+        load_demo = False
         if seed == "demo":
-            from seeds.demo import demo_world
-            from seeds.loader import load_world
-
             rows = await graph.read("MATCH (s:Subject) RETURN count(s) > 0 AS seeded")
-            if rows[0]["seeded"]:
+            load_demo = not rows[0]["seeded"]
+            if not load_demo:
                 print("database holds data: demo world not loaded")
-            else:
-                counts = await load_world(graph.driver, graph.database, demo_world())
+        # The key is needed to write contacts, or to key a store from before keying (its
+        # bare digests, once); an API sharing an already keyed database needs none.
+        state = await contacts.marker(graph)
+        if load_demo or state is None or not state.complete:
+            key = _contact_key(settings)
+            try:
+                rekeyed = await contacts.ensure_keyed(graph, key)
+            except Conflict as exc:
+                print(f"creditlink: {exc.message}", file=sys.stderr)
+                raise SystemExit(2) from None
+            if rekeyed:
+                print(f"keyed the contact hashes of {rekeyed} subjects (stored as bare sha256)")
+            if load_demo:
+                from seeds.demo import demo_world
+                from seeds.loader import load_world
+
+                counts = await load_world(
+                    graph.driver, graph.database, demo_world(), contact_key=key
+                )
                 print("loaded the demo world: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _contact_key(settings: Settings) -> ContactKey:
+    """The contact hash key: the configured file, or the data dir's (made on first use)."""
+    from graph_model.contact_key import ContactKeyError, load_key
+
+    try:
+        return load_key(settings.contact_key_file, create=settings.contact_hash_key_file is None)
+    except ContactKeyError as exc:
+        print(f"creditlink: bad setting: CREDITLINK_CONTACT_HASH_KEY_FILE: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _print_demo_keys(settings: Settings, generated: list[DemoKey]) -> None:
+    """The demo keys themselves on stdout once, when just generated; their place otherwise."""
+    if generated:
+        print(
+            f"Demo API keys, generated now and shown once (also in {settings.demo_keys_text_file}):"
+        )
+        for demo in generated:
+            print(f"  {demo.name:<30} {demo.role.value:<16} {demo.key}")
+    elif settings.api_keys_file is None:
+        print(f"Demo API keys (one per role): {settings.demo_keys_text_file}")
 
 
 def cmd_serve(settings: Settings) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, ensure_demo_keys
+    from api.auth import KeysFileError
     from api.logging_setup import configure_logging
+    from api.server import server_config
 
     if settings.embedded:
         cmd_neo4j_start(settings)
     asyncio.run(_prepare(settings, settings.seed))
-    app = create_app(settings)
+    generated = ensure_demo_keys(settings)
+    try:
+        app = create_app(settings)
+    except KeysFileError as exc:
+        print(f"creditlink: bad API keys file: {exc}", file=sys.stderr)
+        if settings.api_keys_file is None:
+            print(f"(delete {settings.keys_file} to generate new demo keys)", file=sys.stderr)
+        return 2
     print(f"GraphQL: http://{settings.host}:{settings.port}/graphql")
     print(f"Console: http://{settings.host}:{settings.port}/console")
-    if settings.api_keys_file is None:
-        print(f"Demo API keys (one per role): {settings.keys_file}")
+    _print_demo_keys(settings, generated)
     sys.stdout.flush()
     configure_logging(settings.log_level)
     # Everything alive now (modules, the schema, the catalogue) lives as long as the
@@ -89,21 +144,10 @@ def cmd_serve(settings: Settings) -> int:
     # path. Measured: open-loop p99 at 350 checks/s 21-57 -> 9-20 ms (bench/README.md).
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        ws="websockets-sansio",
-        loop="uvloop",
-        http="httptools",
-        # the API answers its callers directly (loopback by default); trusting
-        # X-Forwarded-* would let any caller claim an address, and costs CPU per request
-        proxy_headers=False,
-        server_header=False,
-    )
-    return 0
+    server = uvicorn.Server(server_config(app, settings))
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: a second Ctrl-C ends it
+        server.run()
+    return 0 if server.started else 3  # uvicorn.run's status for a server that never started
 
 
 def cmd_migrate(settings: Settings) -> int:
@@ -164,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export-schema":
         return cmd_export_schema(args.check)
     settings = _settings()
-    if args.command == "import":
-        return cmd_import(settings, args)
+    from graph_model.runtime.embedded import EmbeddedNeo4jError
+
     commands = {
         "serve": cmd_serve,
         "neo4j-start": cmd_neo4j_start,
@@ -173,7 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         "migrate": cmd_migrate,
         "seed": cmd_seed,
     }
-    return commands[args.command](settings)
+    try:
+        if args.command == "import":
+            return cmd_import(settings, args)
+        return commands[args.command](settings)
+    except EmbeddedNeo4jError as exc:  # e.g. its password file: the message names it
+        print(f"creditlink: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
-from api.auth import Capability, KeyRing, Principal
+from api.auth import Capability, KeyRing, Principal, Role
 from api.settings import Settings
+from api.sockets import SocketRegistry
 from graph_model import registry
+from graph_model.access_records import AccessRecorder, IdKind, access_row
 from graph_model.driver import Graph
 from graph_model.risk.config import RiskConfig
+from graph_model.values import utc_now
 from rules.models import Catalogue
+
+# whose reads of personal data leave an AccessRecord (Context.audit)
+AUDITED_ROLES = frozenset({Role.APPROVAL_SYSTEM})
 
 if TYPE_CHECKING:
     from api.events import EventBroker
+    from api.keys_watch import KeyFileWatcher
     from api.metrics import Metrics
     from graph_model.check_records import CheckRecorder
     from graph_model.checks import CheckEngine
     from graph_model.impact import ImpactEngine
+    from graph_model.risk.analytics import AnalyticsPool
 
 
 @dataclass
@@ -35,7 +44,13 @@ class AppState:
     checks: CheckEngine
     impact: ImpactEngine
     recorder: CheckRecorder
+    access: AccessRecorder
     ready_reason: str | None = "starting"
+    sockets: SocketRegistry = field(default_factory=SocketRegistry)
+    # replaces `keys` when the keys file changes; on_change() tells of each swap
+    keys_watcher: KeyFileWatcher | None = None
+    # worker processes for riskClusters' Louvain and exports (None: they run in-process)
+    analytics: AnalyticsPool | None = None
 
 
 @dataclass
@@ -67,6 +82,26 @@ class Context:
     def require(self, capability: Capability, what: str) -> Principal:
         self.principal.require(capability, what)
         return self.principal
+
+    def audit(self, what: str, ids: Sequence[str], *, id_kind: IdKind = "subjectIds") -> None:
+        """Record that this caller reads `what` of these ids, when its role is audited;
+        SERVICE_UNAVAILABLE instead when the record could not be kept. Called before the
+        read, so a read that fails is recorded as asked."""
+        principal = self.principal
+        if principal.role not in AUDITED_ROLES:
+            return
+        self.state.access.record(
+            access_row(
+                field=what,
+                ids=ids,
+                id_kind=id_kind,
+                key_name=principal.name,
+                department=principal.department,
+                role=principal.role.value,
+                request_id=self.request_id,
+                at=utc_now(),
+            )
+        )
 
     def subject_loader(self) -> DataLoader[str, dict[str, Any] | None]:
         loader = self.loaders.get("subject")

@@ -13,7 +13,7 @@ valid operation's compiled plan (`api.compiled`), or that it has none.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from threading import Lock
 from typing import Final, TypeVar
@@ -32,6 +32,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from api.compiled import Plan, compile_plan
+from api.limits import QueryLimits, limits_rules
 
 # longer documents are parsed and validated every time: they are rare, and remembering
 # them would let a caller fill memory with large unique texts
@@ -52,13 +53,18 @@ class Prepared:
 class DocumentCache:
     def __init__(
         self,
-        rules: Sequence[type[ASTValidationRule]],
+        limits: QueryLimits | None,
         *,
         max_tokens: int,
         introspection: bool,
         maxsize: int = 1024,
     ) -> None:
-        self.rules = tuple(specified_rules) + tuple(rules)
+        # the limits run alone first: graphql-core's own rules (OverlappingFieldsCanBeMerged
+        # above all) only ever see a document already known to be within them
+        self.gate: tuple[type[ASTValidationRule], ...] = (
+            limits_rules(limits) if limits is not None else ()
+        )
+        self.rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules)
         if not introspection:
             self.rules += (NoSchemaIntrospectionCustomRule,)
         self.max_tokens = max_tokens
@@ -81,10 +87,15 @@ class DocumentCache:
     def validate(
         self, schema: GraphQLSchema, query: str, document: DocumentNode
     ) -> list[GraphQLError]:
-        errors = self._cached(
-            self._validated, query, lambda: validate(schema, document, self.rules)
-        )
+        errors = self._cached(self._validated, query, lambda: self._validate(schema, document))
         return list(errors)
+
+    def _validate(self, schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+        if self.gate:
+            over = validate(schema, document, self.gate)
+            if over:
+                return over
+        return validate(schema, document, self.rules)
 
     def plan(
         self,

@@ -7,6 +7,7 @@ errors with 200, and only a fault of our own with 500 (and then without details)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -21,14 +22,14 @@ from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationDefini
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from api.context import AppState, Context
+from api.graphiql import graphiql_page
 from api.limits import check_argument_sizes, root_field_names, select_operation
 from api.logging_setup import REQUEST_ID, current_request_id
 from graph_model.errors import CreditLinkError, ErrorCode
@@ -190,18 +191,34 @@ async def _read_operation(request: Request, state: AppState, request_id: str) ->
     limit = state.settings.max_body_bytes
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit, request_id)
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise _too_large(limit, request_id)
+    body = await _read_body(request, limit, state.settings.body_timeout_s, request_id)
     try:
-        payload = orjson.loads(bytes(body))
+        payload = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise _reject("the request body is not valid JSON", request_id) from None
     if not isinstance(payload, dict):
         raise _reject("the request body must be a JSON object with a 'query'", request_id)
     return payload
+
+
+async def _read_body(request: Request, limit: int, timeout: float, request_id: str) -> bytes:
+    """The whole body, within `limit` bytes and `timeout` seconds in all: a client sending
+    it a byte at a time would otherwise hold its connection and this task for ever."""
+    body = bytearray()
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > limit:
+                    raise _too_large(limit, request_id)
+    except TimeoutError:
+        raise _reject(
+            f"the request body was not received within {timeout:g} s (CREDITLINK_BODY_TIMEOUT_S)",
+            request_id,
+            408,
+            headers={"connection": "close"},  # the rest of the body is not waited for
+        ) from None
+    return bytes(body)
 
 
 def operation_label(
@@ -221,10 +238,16 @@ def operation_label(
 
 
 @functools.lru_cache(maxsize=8)
-def _root_fields(schema: Any) -> frozenset[str]:
+def root_fields(schema: Any) -> frozenset[str]:
+    """The names of every root field: the metric labels an operation may have."""
     graphql_schema = schema._schema
     names: set[str] = set()
-    for root in (graphql_schema.query_type, graphql_schema.mutation_type):
+    roots = (
+        graphql_schema.query_type,
+        graphql_schema.mutation_type,
+        graphql_schema.subscription_type,
+    )
+    for root in roots:
         if root is not None:
             names.update(root.fields)
     return frozenset(names)
@@ -238,7 +261,7 @@ async def graphql_endpoint(request: Request) -> Response:
         return await _serve(request, state, request_id, started)
     except _Rejected as rejected:
         state.metrics.errors.labels(rejected.code.value).inc()
-        _log_request(request_id, INVALID_OPERATION, None, None, started, [rejected.code.value])
+        log_request(request_id, INVALID_OPERATION, None, None, started, [rejected.code.value])
         return rejected.response
     except Exception:
         # a fault of ours: logged with its traceback, answered without details
@@ -256,7 +279,7 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
             return json_response(
                 _error_body("GraphiQL is disabled", ErrorCode.NOT_FOUND), 404, request_id
             )
-        return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+        return graphiql_page()
 
     operation = await _read_operation(request, state, request_id)
     query = operation.get("query")
@@ -273,13 +296,13 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
         principal = state.keys.authenticate(request.headers.get("authorization"))
     except CreditLinkError as exc:
         state.metrics.errors.labels(exc.code.value).inc()
-        _log_request(request_id, INVALID_OPERATION, None, None, started, [exc.code.value])
+        log_request(request_id, INVALID_OPERATION, None, None, started, [exc.code.value])
         return json_response(error_payload(exc), 200, request_id)
 
     settings = state.settings
     document = schema.documents.parse_or_none(query)
     selected = select_operation(document, operation_name) if document is not None else None
-    label = operation_label(document, selected, _root_fields(schema))
+    label = operation_label(document, selected, root_fields(schema))
     if document is not None and selected is None and operation_name is None:
         count = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
         if count > 1:  # GraphQL's GetOperation: several operations need a name
@@ -326,7 +349,7 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
         for code in codes:
             state.metrics.errors.labels(code).inc()
     state.metrics.operation_latency.labels(label).observe(time.perf_counter() - started)
-    _log_request(request_id, label, operation_name, principal, started, codes)
+    log_request(request_id, label, operation_name, principal, started, codes)
     return json_response(payload, 200, request_id)
 
 
@@ -375,20 +398,23 @@ async def _execute(
     return result
 
 
-def _log_request(
+def log_request(
     request_id: str,
     label: str,
     operation_name: str | None,
     principal: Any,
     started: float,
     codes: list[str],
+    *,
+    transport: str = "http",
 ) -> None:
-    """One line per request: what ran, for whom, how long, which error codes. Never
-    variables or results, which hold personal data."""
+    """One line per operation, over HTTP or WebSocket: what ran, for whom, how long, which
+    error codes. Never variables or results, which hold personal data."""
     log.info(
         "graphql",
         extra={
             "request_id": request_id,
+            "transport": transport,
             "operation": label,
             "operation_name": operation_name[:64] if operation_name else None,
             "role": principal.role.value if principal is not None else None,

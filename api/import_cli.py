@@ -26,7 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from graph_model import csv_import
+    from graph_model.contact_key import ContactKey, ContactKeyError, load_key
     from graph_model.driver import create_driver
+    from graph_model.errors import Conflict
     from rules.loader import load_catalogue
 
     files = csv_import.ImportFiles(args.subjects, args.households, args.links, args.sanctions)
@@ -34,8 +36,17 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         if not path.is_file():
             print(f"creditlink import: no file {path}", file=sys.stderr)
             return 2
+    contact_key: ContactKey | None = None
+    if not args.check:  # before validating: a key problem is known without reading the files
+        try:
+            contact_key = load_key(
+                settings.contact_key_file, create=settings.contact_hash_key_file is None
+            )
+        except ContactKeyError as exc:
+            print(f"creditlink import: CREDITLINK_CONTACT_HASH_KEY_FILE: {exc}", file=sys.stderr)
+            return 2
     catalogue = load_catalogue()
-    driver = create_driver(settings.bolt_uri, settings.neo4j_user, settings.neo4j_password)
+    driver = create_driver(settings.bolt_uri, *settings.neo4j_auth())
     try:
         started = time.perf_counter()
         resolver = csv_import.database_resolver(driver, settings.neo4j_database)
@@ -45,17 +56,22 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         rows = ", ".join(f"{k} {v:,}" for k, v in report.rows.items())
         print(f"valid: {rows}", file=sys.stderr)
-        if args.check:
+        if contact_key is None:  # --check
             return 0
-        written = await csv_import.load(
-            driver,
-            settings.neo4j_database,
-            files,
-            catalogue,
-            report,
-            batch_size=args.batch_size,
-            progress=not args.quiet,
-        )
+        try:
+            written = await csv_import.load(
+                driver,
+                settings.neo4j_database,
+                files,
+                catalogue,
+                report,
+                contact_key=contact_key,
+                batch_size=args.batch_size,
+                progress=not args.quiet,
+            )
+        except Conflict as exc:  # the database is keyed with another key: nothing written
+            print(f"creditlink import: {exc.message}", file=sys.stderr)
+            return 2
         elapsed = time.perf_counter() - started
         total = sum(written.values())
         rate = total / max(elapsed, 1e-9)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 if TYPE_CHECKING:
+    from graph_model.access_records import AccessRecorder
     from graph_model.check_records import CheckRecorder
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -56,6 +57,28 @@ class Metrics:
             "Check records answered but not yet written to Neo4j",
             registry=self.registry,
         )
+        self.records_refusing = Gauge(
+            "creditlink_check_records_refusing",
+            "1 while checks are refused (SERVICE_UNAVAILABLE) because their records cannot "
+            "be written, else 0",
+            registry=self.registry,
+        )
+        self.records_oldest = Gauge(
+            "creditlink_check_records_oldest_seconds",
+            "Seconds the oldest check record not yet written has waited",
+            registry=self.registry,
+        )
+        self.access_pending = Gauge(
+            "creditlink_access_records_pending",
+            "Access records of personal-data reads not yet written to Neo4j",
+            registry=self.registry,
+        )
+        self.access_refusing = Gauge(
+            "creditlink_access_records_refusing",
+            "1 while audited reads are refused because their access records cannot be "
+            "written, else 0",
+            registry=self.registry,
+        )
 
         self.gc_pauses = Histogram(
             "creditlink_python_gc_pause_seconds",
@@ -82,8 +105,15 @@ class Metrics:
         return lambda: gc.callbacks.remove(on_gc)
 
     def watch_records(self, recorder: CheckRecorder) -> None:
-        """The pending-records gauge reads `recorder` at each scrape."""
+        """The check-record gauges read `recorder` at each scrape."""
         self.records_pending.set_function(lambda: recorder.pending)
+        self.records_refusing.set_function(lambda: recorder.blocked is not None)
+        self.records_oldest.set_function(lambda: recorder.oldest_age)
+
+    def watch_access_records(self, recorder: AccessRecorder) -> None:
+        """The access-record gauges read `recorder` at each scrape."""
+        self.access_pending.set_function(lambda: recorder.pending)
+        self.access_refusing.set_function(lambda: recorder.blocked is not None)
 
     def observe_query(self, name: str, seconds: float) -> None:
         self.query_latency.labels(name).observe(seconds)

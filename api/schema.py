@@ -11,8 +11,9 @@ from strawberry.types import ExecutionContext
 
 from api.documents import DocumentCache, document_gate
 from api.errors import normalise
-from api.limits import limits_rule
+from api.limits import QueryLimits
 from api.settings import Settings
+from api.types.audit import AuditQuery
 from api.types.catalogue import CatalogueQuery
 from api.types.checks import CheckMutation, CheckQuery
 from api.types.evaluation import EvaluationMutation, EvaluationQuery
@@ -28,6 +29,7 @@ QUERY_ROOTS: tuple[type, ...] = (
     SanctionQuery,
     EvaluationQuery,
     RiskQuery,
+    AuditQuery,
 )
 MUTATION_ROOTS: tuple[type, ...] = (
     RegistryMutation,
@@ -56,7 +58,12 @@ def build_schema(settings: Settings | None = None) -> CreditLinkSchema:
         merge_types("Subscription", SUBSCRIPTION_ROOTS) if SUBSCRIPTION_ROOTS else None
     )
     documents = DocumentCache(
-        [limits_rule(settings.max_query_depth, settings.max_aliases)],
+        QueryLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_selections=settings.max_selections,
+            max_cost=settings.max_cost,
+        ),
         max_tokens=settings.max_tokens,
         introspection=settings.introspection,
     )

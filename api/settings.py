@@ -42,6 +42,20 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name}={raw!r} is not a boolean (true/false)")
 
 
+def _seconds(env: dict[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    """A duration in seconds, fractions allowed (`0.5`)."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number of seconds") from None
+    if not lo <= value <= hi:  # also refuses nan
+        raise SettingsError(f"{name}={value:g} is outside {lo:g}..{hi:g} seconds")
+    return value
+
+
 def _risk(env: dict[str, str]) -> RiskConfig:
     """The related-party risk tunables (graph_model.risk.config), defaults from RiskConfig."""
     d = RiskConfig()
@@ -89,6 +103,12 @@ class Settings:
     graphiql: bool = True
     max_query_depth: int = 12
     max_aliases: int = 30
+    max_selections: int = 2000
+    max_cost: int = 200
+    max_ws_connections: int = 1000
+    max_ws_connections_per_key: int = 20
+    max_subscriptions_per_key: int = 200
+    ws_init_timeout_seconds: int = 10
     max_tokens: int = 2000
     max_batch: int = 1000
     max_page: int = 200
@@ -97,8 +117,31 @@ class Settings:
     log_level: str = "INFO"
     record_checks: bool = True
     compiled_queries: bool = True
+    allow_plaintext_keys: bool = False
+    records_max_pending: int = 50_000
+    records_max_outage_s: float = 10.0
+    contact_hash_key_file: Path | None = None
+    # connection and time limits (api/server.py, api/http.py, graph_model.driver and
+    # graph_model.risk.analytics)
+    max_connections: int = 1000
+    keep_alive_timeout_s: int = 5
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    max_url_bytes: int = 8192
+    max_header_bytes: int = 32768
+    neo4j_query_timeout_s: float = 30.0
+    analytics_workers: int = 1
+    analytics_timeout_s: float = 20.0
     risk: RiskConfig = field(default_factory=RiskConfig)
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.records_max_pending < self.max_batch:
+            # a batchCheck call's records are buffered whole: a larger one could never be
+            raise SettingsError(
+                f"CREDITLINK_RECORDS_MAX_PENDING={self.records_max_pending} is below "
+                f"CREDITLINK_MAX_BATCH={self.max_batch}"
+            )
 
     @property
     def embedded(self) -> bool:
@@ -108,9 +151,31 @@ class Settings:
     def bolt_uri(self) -> str:
         return self.neo4j_uri or f"bolt://127.0.0.1:{self.bolt_port}"
 
+    def neo4j_auth(self) -> tuple[str, str]:
+        """(user, password) for the driver: NEO4J_USER/NEO4J_PASSWORD with NEO4J_URI, else
+        `neo4j` and the embedded Neo4j's generated password.
+
+        Read at each call, not with the settings: `neo4j-start` may create the file later.
+        """
+        if not self.embedded:
+            return self.neo4j_user, self.neo4j_password
+        from graph_model.runtime.embedded import USER, embedded_password
+
+        return USER, embedded_password(self.data_dir)
+
     @property
     def keys_file(self) -> Path:
         return self.api_keys_file or self.data_dir / "api-keys.toml"
+
+    @property
+    def demo_keys_text_file(self) -> Path:
+        """The generated demo keys in plain text, for the demo user (0600)."""
+        return self.data_dir / "demo-api-keys.txt"
+
+    @property
+    def contact_key_file(self) -> Path:
+        """The secret stored contact hashes are keyed with; made in the data dir unless set."""
+        return self.contact_hash_key_file or self.data_dir / "contact-hash-key"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -131,9 +196,24 @@ class Settings:
             neo4j_heap_mb=_int(env, "CREDITLINK_NEO4J_HEAP_MB", 1024, 256, 65536),
             neo4j_pagecache_mb=_int(env, "CREDITLINK_NEO4J_PAGECACHE_MB", 512, 64, 65536),
             introspection=_bool(env, "CREDITLINK_INTROSPECTION", True),
-            graphiql=_bool(env, "CREDITLINK_GRAPHIQL", True),
+            # the IDE is for trying the demo: off in production unless asked for
+            graphiql=_bool(
+                env,
+                "CREDITLINK_GRAPHIQL",
+                _choice(env, "CREDITLINK_SEED", "demo", {"demo", "none"}) == "demo",
+            ),
             max_query_depth=_int(env, "CREDITLINK_MAX_QUERY_DEPTH", 12, 2, 100),
             max_aliases=_int(env, "CREDITLINK_MAX_ALIASES", 30, 1, 1000),
+            max_selections=_int(env, "CREDITLINK_MAX_SELECTIONS", 2000, 10, 100_000),
+            max_cost=_int(env, "CREDITLINK_MAX_COST", 200, 1, 1_000_000),
+            max_ws_connections=_int(env, "CREDITLINK_MAX_WS_CONNECTIONS", 1000, 1, 1_000_000),
+            max_ws_connections_per_key=_int(
+                env, "CREDITLINK_MAX_WS_CONNECTIONS_PER_KEY", 20, 1, 100_000
+            ),
+            max_subscriptions_per_key=_int(
+                env, "CREDITLINK_MAX_SUBSCRIPTIONS_PER_KEY", 200, 1, 1_000_000
+            ),
+            ws_init_timeout_seconds=_int(env, "CREDITLINK_WS_INIT_TIMEOUT_S", 10, 1, 300),
             max_tokens=_int(env, "CREDITLINK_MAX_TOKENS", 2000, 50, 100_000),
             max_batch=_int(env, "CREDITLINK_MAX_BATCH", 1000, 1, 100_000),
             max_page=_int(env, "CREDITLINK_MAX_PAGE", 200, 1, 10_000),
@@ -144,5 +224,24 @@ class Settings:
             ),
             record_checks=_bool(env, "CREDITLINK_RECORD_CHECKS", True),
             compiled_queries=_bool(env, "CREDITLINK_COMPILED_QUERIES", True),
+            allow_plaintext_keys=_bool(env, "CREDITLINK_ALLOW_PLAINTEXT_KEYS", False),
+            records_max_pending=_int(env, "CREDITLINK_RECORDS_MAX_PENDING", 50_000, 1, 10_000_000),
+            records_max_outage_s=_int(env, "CREDITLINK_RECORDS_MAX_OUTAGE_S", 10, 1, 3600),
+            contact_hash_key_file=(
+                Path(env["CREDITLINK_CONTACT_HASH_KEY_FILE"]).resolve()
+                if env.get("CREDITLINK_CONTACT_HASH_KEY_FILE")
+                else None
+            ),
+            max_connections=_int(env, "CREDITLINK_MAX_CONNECTIONS", 1000, 1, 1_000_000),
+            keep_alive_timeout_s=_int(env, "CREDITLINK_KEEP_ALIVE_TIMEOUT_S", 5, 1, 3600),
+            header_timeout_s=_seconds(env, "CREDITLINK_HEADER_TIMEOUT_S", 10.0, 0.1, 3600.0),
+            body_timeout_s=_seconds(env, "CREDITLINK_BODY_TIMEOUT_S", 30.0, 0.1, 3600.0),
+            max_url_bytes=_int(env, "CREDITLINK_MAX_URL_BYTES", 8192, 256, 1_048_576),
+            max_header_bytes=_int(env, "CREDITLINK_MAX_HEADER_BYTES", 32768, 1024, 1_048_576),
+            neo4j_query_timeout_s=_seconds(
+                env, "CREDITLINK_NEO4J_QUERY_TIMEOUT_S", 30.0, 0.1, 3600.0
+            ),
+            analytics_workers=_int(env, "CREDITLINK_ANALYTICS_WORKERS", 1, 1, 64),
+            analytics_timeout_s=_seconds(env, "CREDITLINK_ANALYTICS_TIMEOUT_S", 20.0, 0.1, 3600.0),
             risk=_risk(env),
         )

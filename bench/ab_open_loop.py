@@ -45,13 +45,13 @@ from bench.harness.run import (  # noqa: E402
     start_api,
     warm_up,
 )
-from bench.harness.world import free_port, memory_for  # noqa: E402
+from bench.harness.world import env_auth, free_port, memory_for  # noqa: E402
 
 
-async def _sample(uri: str, count: int) -> list[str]:
+async def _sample(uri: str, auth: tuple[str, str], count: int) -> list[str]:
     from neo4j import AsyncGraphDatabase
 
-    driver = AsyncGraphDatabase.driver(uri)
+    driver = AsyncGraphDatabase.driver(uri, auth=auth if auth[1] else None)
     try:
         async with driver.session() as session:
             result = await session.run(
@@ -91,7 +91,9 @@ def _serve_args(text: str) -> dict[str, str]:
     return args
 
 
-def _writer(uri: str, spec: str, seconds: float) -> subprocess.Popen[bytes] | None:
+def _writer(
+    uri: str, auth: tuple[str, str], spec: str, seconds: float
+) -> subprocess.Popen[bytes] | None:
     """`bench.harness.writer` for `--b-writer ROWS,PER_SECOND`, started; None without it."""
     if not spec:
         return None
@@ -99,6 +101,7 @@ def _writer(uri: str, spec: str, seconds: float) -> subprocess.Popen[bytes] | No
     writer = subprocess.Popen(
         [sys.executable, "-m", "bench.harness.writer", uri, rows, per_second, str(seconds)],
         cwd=ROOT,
+        env={**os.environ, "NEO4J_USER": auth[0], "NEO4J_PASSWORD": auth[1]},
         stdout=subprocess.PIPE,
     )
     # its start-up (imports, connecting) must not fall inside the measured window
@@ -130,6 +133,7 @@ def main() -> int:
     embedded = None
     neo4j_pid: int | None = None
     uri = os.environ.get("NEO4J_URI")
+    auth = env_auth()
     keys = Path(os.environ.get("CREDITLINK_API_KEYS_FILE", ""))
     if args.store is not None:
         from graph_model.runtime.embedded import EmbeddedNeo4j
@@ -139,6 +143,7 @@ def main() -> int:
         embedded = EmbeddedNeo4j(args.store.resolve(), free_port(), heap, pagecache)
         neo4j_pid = embedded.start(timeout=600)
         uri = embedded.uri
+        auth = embedded.auth
         keys = args.store / "bench-keys.toml"
     if not uri or not keys.is_file():
         raise SystemExit("give --store, or NEO4J_URI and CREDITLINK_API_KEYS_FILE")
@@ -147,11 +152,18 @@ def main() -> int:
     servers: dict[str, Server] = {}
     try:
         keys = keys.resolve()
-        servers["A"] = start_api("A", uri, scratch / "a", keys, scratch)
+        servers["A"] = start_api("A", uri, scratch / "a", keys, scratch, auth=auth)
         servers["B"] = start_api(
-            "B", uri, scratch / "b", keys, scratch, **variant_b, **_serve_args(args.b_args)
+            "B",
+            uri,
+            scratch / "b",
+            keys,
+            scratch,
+            auth=auth,
+            **variant_b,
+            **_serve_args(args.b_args),
         )
-        ids = asyncio.run(_sample(uri, args.sample))
+        ids = asyncio.run(_sample(uri, auth, args.sample))
         warm_up(list(servers.values()), ids, args.warm_up)
         b_writer = f"writer {args.b_writer}" if args.b_writer else ""
         print(f"A: as is; B: {' '.join([*args.b, args.b_args, b_writer]).strip() or 'the same'}")
@@ -160,7 +172,9 @@ def main() -> int:
         seen: dict[str, dict[str, list[float]]] = {"A": {}, "B": {}}
         for run in range(args.pairs + 1):
             for name, server in servers.items():
-                writer = _writer(uri, args.b_writer, args.seconds + 5) if name == "B" else None
+                writer = (
+                    _writer(uri, auth, args.b_writer, args.seconds + 5) if name == "B" else None
+                )
                 pids = {"api": server.proc.pid}
                 if neo4j_pid is not None:
                     pids["neo4j"] = neo4j_pid

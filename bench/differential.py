@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         booted = time.perf_counter()
         server.start()
         print(f"embedded Neo4j on {server.uri} ({time.perf_counter() - booted:.1f}s to boot)")
+        args.user, args.password = server.auth
         return asyncio.run(run(args, server.uri))
     finally:
         server.stop()

@@ -132,7 +132,7 @@ async def _concurrently(work: list[object], run: object, seconds: float | None =
     return done
 
 
-async def measure(uri: str, neo4j_pid: int) -> None:
+async def measure(uri: str, auth: tuple[str, str], neo4j_pid: int) -> None:
     import neo4j
 
     from graph_model.check_records import WRITE_RECORDS, record_row
@@ -142,7 +142,7 @@ async def measure(uri: str, neo4j_pid: int) -> None:
     from rules.loader import load_catalogue
 
     engine = CheckEngine(load_catalogue())
-    driver = neo4j.AsyncGraphDatabase.driver(uri, notifications_min_severity="OFF")
+    driver = neo4j.AsyncGraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
 
     async def read(query: str, params: dict[str, object]) -> None:
         async with driver.session(default_access_mode=neo4j.READ_ACCESS) as session:
@@ -263,7 +263,7 @@ def main() -> int:
     embedded = EmbeddedNeo4j(args.store.resolve(), free_port(), heap, pagecache)
     pid = embedded.start(timeout=600)
     try:
-        uvloop.run(measure(embedded.uri, pid))
+        uvloop.run(measure(embedded.uri, embedded.auth, pid))
     finally:
         embedded.stop()
     return 0

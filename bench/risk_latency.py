@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
 import math
 import os
 import platform
@@ -143,8 +144,15 @@ async def ensure_world(
         have = {}
     missing = {k: v for k, v in have.items() if v != expected[k]}
     if not have or missing:
+        from api.settings import Settings
+        from graph_model.contact_key import load_key
+
+        settings = Settings.from_env()  # the key `creditlink` itself would use
+        key = load_key(settings.contact_key_file, create=settings.contact_hash_key_file is None)
         started = time.perf_counter()
-        await load_world(graph.driver, graph.database, world, batch_size=batch_size)
+        await load_world(
+            graph.driver, graph.database, world, contact_key=key, batch_size=batch_size
+        )
         print(f"loaded the world in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return expected
 
@@ -201,7 +209,9 @@ def graph_calls(graph: Graph) -> dict[str, Call]:
     }
 
 
-def http_calls(uri: str, database: str) -> tuple[dict[str, Call], Callable[[], Awaitable[None]]]:
+def http_calls(
+    uri: str, auth: tuple[str, str], database: str
+) -> tuple[dict[str, Call], Callable[[], Awaitable[None]]]:
     """The real server (`creditlink serve`) in a process of its own, on a free port."""
     import httpx
 
@@ -209,11 +219,14 @@ def http_calls(uri: str, database: str) -> tuple[dict[str, Call], Callable[[], A
 
     scratch = Path(tempfile.mkdtemp())
     keys = scratch / "keys.toml"
-    keys.write_text('[[keys]]\nname = "bench"\nkey = "bench-key"\nrole = "REGULATOR"\n')
+    digest = hashlib.sha256(b"bench-key").hexdigest()
+    keys.write_text(f'[[keys]]\nname = "bench"\nkey_sha256 = "{digest}"\nrole = "REGULATOR"\n')
     port = free_port()
     env = {
         **os.environ,
         "NEO4J_URI": uri,
+        "NEO4J_USER": auth[0],
+        "NEO4J_PASSWORD": auth[1],
         "NEO4J_DATABASE": database,
         "CREDITLINK_PORT": str(port),
         "CREDITLINK_API_KEYS_FILE": str(keys),
@@ -280,6 +293,7 @@ async def run(args: argparse.Namespace) -> None:
         embedded = EmbeddedNeo4j(data_dir, port, args.heap_mb, args.pagecache_mb)
         embedded.start()
         uri = embedded.uri
+        user, password = embedded.auth
     driver = create_driver(uri, user, password)
     graph = Graph(driver, database)
     stop_http: Callable[[], Awaitable[None]] | None = None
@@ -300,7 +314,7 @@ async def run(args: argparse.Namespace) -> None:
         units = sample["ENTERPRISE"]
         random.Random(args.seed).shuffle(ids)
         if args.via == "http":
-            calls, stop_http = http_calls(uri, database)
+            calls, stop_http = http_calls(uri, (user, password), database)
         else:
             calls = graph_calls(graph)
         print(

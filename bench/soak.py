@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -113,7 +114,7 @@ class Stack:
             lines += [
                 "[[keys]]",
                 f'name = "{name}"',
-                f'key = "{self.keys[name]}"',
+                f'key_sha256 = "{hashlib.sha256(self.keys[name].encode()).hexdigest()}"',
                 f'role = "{role}"',
             ]
             if department:
@@ -123,6 +124,8 @@ class Stack:
         env = {
             **os.environ,
             "NEO4J_URI": self.neo4j.uri,
+            "NEO4J_USER": self.neo4j.user,
+            "NEO4J_PASSWORD": self.neo4j.password,
             "CREDITLINK_PORT": str(port),
             "CREDITLINK_DATA_DIR": str(self.data_dir),
             "CREDITLINK_API_KEYS_FILE": str(keys_file),
@@ -184,10 +187,10 @@ def _get_status(port: int, path: str) -> int:
         return int(s.recv(64).split(b" ", 2)[1])
 
 
-async def subject_ids(uri: str) -> list[str]:
+async def subject_ids(neo4j: EmbeddedNeo4j) -> list[str]:
     """Every subject, with the sanctioned ones and their links over-weighted (checks that
     find something cost more than clear ones)."""
-    async with open_graph(uri, "neo4j", "", "neo4j") as graph:
+    async with open_graph(neo4j.uri, *neo4j.auth, "neo4j") as graph:
         every = [r["id"] for r in await graph.read("MATCH (s:Subject) RETURN s.id AS id")]
         reached = [
             r["id"]
@@ -404,7 +407,7 @@ def quantiles(values: list[float]) -> dict[str, float]:
 async def run(stack: Stack, args: argparse.Namespace) -> int:
     assert stack.api is not None and stack.neo4j is not None
     host, port = "127.0.0.1", int(stack.url.rsplit(":", 1)[1])
-    ids = await subject_ids(stack.neo4j.uri)
+    ids = await subject_ids(stack.neo4j)
     rng = random.Random(args.seed)
     key = stack.keys["soak-approval"]
     raws = [encode(host, port, key, rng.choice(ids), rng.choice(AREAS)) for _ in range(2000)]

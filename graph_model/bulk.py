@@ -15,6 +15,7 @@ from typing import Any, LiteralString
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph_model.contact_key import ContactKey
 from graph_model.driver import translate
 from graph_model.errors import CreditLinkError
 from graph_model.identifiers import SubjectKind
@@ -96,9 +97,14 @@ RESPONSIBLE_QUERY: LiteralString = _trusted(
 # -- builders ----------------------------------------------------------------------------
 
 
-def subjects_statement(kind: SubjectKind, rows: Rows, now: dt.datetime) -> Statement:
-    """`now` becomes `updatedAt`, and `createdAt` of subjects not yet in the database."""
-    return subject_query(kind), {"rows": list(rows), "now": now}
+def subjects_statement(
+    kind: SubjectKind, rows: Rows, now: dt.datetime, contact_key: ContactKey
+) -> Statement:
+    """`now` becomes `updatedAt`, and `createdAt` of subjects not yet in the database.
+
+    Rows carry contact hashes as bare sha256 digests; they are keyed here, the one place
+    every bulk writer passes, so no path stores a digest that a brute force reverses."""
+    return subject_query(kind), {"rows": [contact_key.key_row(r) for r in rows], "now": now}
 
 
 def households_statement(rows: Rows) -> Statement:
@@ -128,10 +134,13 @@ async def write_subjects(
     kind: SubjectKind,
     rows: Rows,
     *,
+    contact_key: ContactKey,
     now: dt.datetime | None = None,
 ) -> int:
+    """The database must already be keyed with `contact_key` (`contact_key.ensure_keyed`)."""
     stamp = now if now is not None else dt.datetime.now(dt.UTC)
-    (written,) = await run_write(driver, database, [subjects_statement(kind, rows, stamp)])
+    statement = subjects_statement(kind, rows, stamp, contact_key)
+    (written,) = await run_write(driver, database, [statement])
     return written
 
 

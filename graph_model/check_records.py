@@ -5,6 +5,10 @@ UNWIND batches by one background task; `flush()` is awaited before anything read
 records (feedback, statistics) so a caller never misses its own check. A check asked
 alone is one `CheckRecord`; a batchCheck call is one `CheckBatch` holding its checks as
 parallel lists in input order (ids in `graph_model.check_ids`).
+
+The buffer (`RecordBuffer`, shared with `graph_model.access_records`) is bounded: when
+records cannot be written for longer than its outage limit, or it holds its most, new
+checks are refused before they are answered, never answered without a record.
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 import uuid
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -21,37 +29,43 @@ from neo4j import AsyncManagedTransaction
 from graph_model.check_ids import split_batch_item
 from graph_model.checks import CheckOutcome
 from graph_model.driver import Graph
-from graph_model.errors import BadUserInput, Conflict, CreditLinkError, Forbidden, NotFound
+from graph_model.errors import (
+    BadUserInput,
+    Conflict,
+    CreditLinkError,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+)
 from graph_model.labels import Label, SystemRel
 from graph_model.values import epoch_pair, native
 
 log = logging.getLogger(__name__)
 
 
-def _write_rows(label: Label, *, again: bool = False) -> str:
-    # instants arrive as epoch pairs (values.epoch_pair) and become DateTimes here
-    node = (
-        f"MERGE (c:{label.value} {{id: row.id}}) ON CREATE SET"
-        if again
-        else f"CREATE (c:{label.value}) SET"
+def unwind_writes(label: Label, instants: tuple[str, ...]) -> tuple[str, str]:
+    """The CREATE query writing one `label` node per row of `$rows`, and its MERGE form
+    for rows that may have landed already (see WRITE_AGAIN); `instants` arrive as epoch
+    pairs (values.epoch_pair) and become DateTimes here."""
+    fields = ", ".join(
+        f"{name}: datetime({{epochSeconds: row.{name}[0], nanosecond: row.{name}[1]}})"
+        for name in instants
     )
+    values = f"c = row {{.*, {fields}}}"
     return (
-        f"UNWIND $rows AS row {node} "
-        "c = row {.*, at: datetime({epochSeconds: row.at[0], nanosecond: row.at[1]}), "
-        "askedAt: datetime({epochSeconds: row.askedAt[0], nanosecond: row.askedAt[1]})}"
+        f"UNWIND $rows AS row CREATE (c:{label.value}) SET {values}",
+        f"UNWIND $rows AS row MERGE (c:{label.value} {{id: row.id}}) ON CREATE SET {values}",
     )
 
 
-WRITE_RECORDS = _write_rows(Label.CHECK_RECORD)
-WRITE_BATCHES = _write_rows(Label.CHECK_BATCH)
+_CHECK_INSTANTS = ("at", "askedAt")
+WRITE_RECORDS, _WRITE_RECORDS_AGAIN = unwind_writes(Label.CHECK_RECORD, _CHECK_INSTANTS)
+WRITE_BATCHES, _WRITE_BATCHES_AGAIN = unwind_writes(Label.CHECK_BATCH, _CHECK_INSTANTS)
 # After a failed write its rows may have landed: a connection lost during COMMIT leaves
 # that unknown (the driver's IncompleteCommit). Written again with CREATE, rows that had
 # landed would break the id constraint on every retry and hold up all later records;
 # MERGE on the id keeps those as they are and creates the rest.
-WRITE_AGAIN = {
-    WRITE_RECORDS: _write_rows(Label.CHECK_RECORD, again=True),
-    WRITE_BATCHES: _write_rows(Label.CHECK_BATCH, again=True),
-}
+WRITE_AGAIN = {WRITE_RECORDS: _WRITE_RECORDS_AGAIN, WRITE_BATCHES: _WRITE_BATCHES_AGAIN}
 # the feedback node, on the check's record `c` (a CheckRecord or a CheckBatch)
 _CREATE_FEEDBACK_ON_C = (
     f"CREATE (f:{Label.FEEDBACK.value} {{id: $id, checkId: $checkId, outcome: $outcome, "
@@ -120,29 +134,70 @@ FEEDBACK_OUTCOMES = frozenset({"APPLIED", "NOT_APPLIED", "PARTIALLY_APPLIED"})
 MAX_NOTE = 1000
 
 
-class CheckRecorder:
+CHECKS_REFUSED = "check records cannot be written; the check was not answered"
+
+
+@dataclass(eq=False)
+class Stream:
+    """One kind of buffered row, written by `query`, or by `again` (its MERGE form) while
+    the rows first in line may have landed in a failed write (see WRITE_AGAIN). With
+    `weighted`, a row stands for `row["size"]` records (a batchCheck call)."""
+
+    query: str
+    again: str
+    weighted: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    # when each row was buffered (the clock's seconds), in step with `rows`
+    since: array[float] = field(default_factory=lambda: array("d"))
+    records: int = 0
+    maybe_landed: bool = False
+
+
+class RecordBuffer:
+    """Rows buffered in memory and written in UNWIND batches by one background task.
+
+    Recording must not cost the caller its speed, so rows wait here for a flush; and it
+    must not cost the audit trail its records, so the buffer is bounded: at most
+    `capacity` records wait, and once the oldest has waited more than `max_outage`
+    seconds without a write succeeding meanwhile, `admit` refuses new work with
+    SERVICE_UNAVAILABLE (`refusal` says why) until a write succeeds again. A caller
+    passes `admit` before the work its records will stand for, so nothing is answered
+    that cannot be recorded; what was buffered stays until written, never dropped.
+    """
+
     def __init__(
         self,
         graph: Graph,
+        streams: tuple[Stream, ...],
         *,
+        name: str,
+        refusal: str,
         batch_size: int = 2000,
         interval: float = 0.05,
-        max_pending: int = 10_000,
+        backlog: int = 10_000,
         room_timeout: float = 10.0,
+        capacity: int = 50_000,
+        max_outage: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.graph = graph
+        self.name = name
+        self.refusal = refusal
         self.batch_size = batch_size
         self.interval = interval
-        self.max_pending = max_pending
+        self.capacity = capacity
+        self.backlog = min(backlog, capacity)
         self.room_timeout = room_timeout
-        self._pending: list[dict[str, Any]] = []
-        self._batches: list[dict[str, Any]] = []
+        self.max_outage = max_outage
+        self._clock = clock
+        self._streams = streams
+        self._by_query = {stream.query: stream for stream in streams}
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._written = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
-        # the queries whose first rows were in a failed write (see WRITE_AGAIN)
-        self._maybe_landed: set[str] = set()
+        self._last_written = clock()
+        self._refused = False  # said once in the log per episode
         self.enabled = True
 
     def start(self) -> None:
@@ -158,44 +213,68 @@ class CheckRecorder:
         with contextlib.suppress(CreditLinkError):
             await self.flush()
 
-    def record(self, row: dict[str, Any]) -> None:
-        """Buffer one check asked alone (a `record_row`)."""
-        if not self.enabled:
-            return
-        self._pending.append(row)
-        if self.pending >= self.batch_size:
-            self._wake.set()
-
-    def record_batch(self, row: dict[str, Any]) -> None:
-        """Buffer one batchCheck call (a `batch_row`), which counts as its checks."""
-        if not self.enabled:
-            return
-        self._batches.append(row)
-        if self.pending >= self.batch_size:
-            self._wake.set()
-
     @property
     def pending(self) -> int:
-        """Checks buffered and not yet written."""
-        # a few batch rows at most wait (the buffer is bounded), so summing is cheap
-        return len(self._pending) + sum(int(row["size"]) for row in self._batches)
+        """Records buffered and not yet written."""
+        return sum(stream.records for stream in self._streams)
+
+    @property
+    def oldest_age(self) -> float:
+        """Seconds the oldest record not yet written has waited; 0 when none waits."""
+        firsts = [stream.since[0] for stream in self._streams if stream.since]
+        return max(0.0, self._clock() - min(firsts)) if firsts else 0.0
+
+    @property
+    def blocked(self) -> str | None:
+        """Why new work is refused now, or None while it is accepted."""
+        if self.pending >= self.capacity:
+            return f"{self.name}: {self.pending} records wait to be written, the most held"
+        age = self.oldest_age
+        if age > self.max_outage and self._clock() - self._last_written > self.max_outage:
+            return f"{self.name}: none written for {age:.0f} s"
+        return None
+
+    def admit(self, records: int = 1) -> None:
+        """Return if `records` more could be buffered now, else raise SERVICE_UNAVAILABLE."""
+        if not self.enabled:
+            return
+        reason = self.blocked
+        if reason is None and self.pending + records > self.capacity:
+            reason = f"{self.name}: no room for {records} more records"
+        if reason is None:
+            return
+        if not self._refused:
+            self._refused = True
+            log.warning("new work refused until records are written", extra={"reason": reason})
+        raise ServiceUnavailable(self.refusal)
+
+    def _add(self, stream: Stream, row: dict[str, Any], records: int) -> None:
+        """Buffer `row`; past `capacity` it is refused instead, so the bound holds
+        whatever a caller did since `admit`."""
+        if self.pending + records > self.capacity:
+            raise ServiceUnavailable(self.refusal)
+        stream.rows.append(row)
+        stream.since.append(self._clock())
+        stream.records += records
+        if self.pending >= self.batch_size:
+            self._wake.set()
 
     async def make_room(self) -> None:
-        """Return once at most `max_pending` records wait to be written.
+        """Return once at most `backlog` records wait to be written.
 
-        Callers that check faster than Neo4j can record are slowed to the rate records
-        land: the buffer stays bounded, and a throughput figure counts the writes its
+        Callers that work faster than Neo4j can record are slowed to the rate records
+        land: the buffer stays short, and a throughput figure counts the writes its
         checks cost instead of leaving them to drain after the run. While records cannot
         be written at all (Neo4j away) a caller waits `room_timeout` and goes on; the
-        records stay buffered, never dropped.
+        records stay buffered, never dropped, and `admit` bounds what follows.
         """
-        if self.pending <= self.max_pending:
+        if self.pending <= self.backlog:
             return
         self._wake.set()
         async with self._written:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._written.wait_for(lambda: self.pending <= self.max_pending),
+                    self._written.wait_for(lambda: self.pending <= self.backlog),
                     self.room_timeout,
                 )
 
@@ -209,35 +288,52 @@ class CheckRecorder:
         this process and in Neo4j (bench/README.md, "What was tried").
         """
         async with self._lock:
-            singles, batches = len(self._pending), len(self._batches)
-            while singles or batches:
-                if singles:
-                    count = min(singles, self.batch_size)
-                    await self._write(WRITE_RECORDS, self._pending, count)
-                    singles -= count
-                if batches:
-                    # whole calls, up to about `batch_size` checks per transaction
-                    taken, checks = 0, 0
-                    while taken < batches and checks < self.batch_size:
-                        checks += self._batches[taken]["size"]
-                        taken += 1
-                    await self._write(WRITE_BATCHES, self._batches, taken)
-                    batches -= taken
+            left = [len(stream.rows) for stream in self._streams]
+            while any(left):
+                for n, stream in enumerate(self._streams):
+                    if left[n]:
+                        count = self._take(stream, left[n])
+                        await self._write_stream(stream, count)
+                        left[n] -= count
                 async with self._written:
                     self._written.notify_all()
 
+    def _take(self, stream: Stream, left: int) -> int:
+        """How many of the first rows go in one transaction: `batch_size` records, or
+        for weighted rows whole rows up to about that many."""
+        if not stream.weighted:
+            return min(left, self.batch_size)
+        taken, records = 0, 0
+        while taken < left and records < self.batch_size:
+            records += int(stream.rows[taken]["size"])
+            taken += 1
+        return taken
+
+    async def _write_stream(self, stream: Stream, count: int) -> None:
+        records = sum(int(row["size"]) for row in stream.rows[:count]) if stream.weighted else count
+        await self._write(stream.query, stream.rows, count)
+        del stream.since[:count]
+        stream.records -= records
+        self._last_written = self._clock()
+        if self._refused and self.blocked is None:
+            self._refused = False
+            log.info(
+                "records are written again; new work is accepted", extra={"records": self.name}
+            )
+
     async def _write(self, query: str, rows: list[dict[str, Any]], count: int) -> None:
         """Write the first `count` of `rows` in one transaction, then drop them from it."""
+        stream = self._by_query[query]
         chunk = rows[:count]
-        sent = WRITE_AGAIN[query] if query in self._maybe_landed else query
+        sent = stream.again if stream.maybe_landed else query
         try:
-            await self.graph.write(sent, {"rows": chunk}, name="checkRecords.write")
+            await self.graph.write(sent, {"rows": chunk}, name=f"{self.name}.write")
         except BaseException:
             # failed, or cancelled by `stop` while the shielded write goes on: the rows
             # stay first in `rows`, so the next write of this query holds them
-            self._maybe_landed.add(query)
+            stream.maybe_landed = True
             raise
-        self._maybe_landed.discard(query)
+        stream.maybe_landed = False
         del rows[: len(chunk)]
         # The driver keeps a copy of the parameters in per-query objects that form
         # reference cycles, so the rows would live until a full GC and make every full
@@ -253,8 +349,36 @@ class CheckRecorder:
                 await self.flush()
             except CreditLinkError as exc:
                 # Neo4j is away: keep the records and try again, never drop them
-                log.warning("check records not yet written", extra={"reason": exc.message})
+                log.warning(
+                    "records not yet written", extra={"records": self.name, "reason": exc.message}
+                )
                 await asyncio.sleep(1.0)
+
+
+class CheckRecorder(RecordBuffer):
+    """The checks' records: a check asked alone is a row of its own, a batchCheck call
+    one row that counts as its checks."""
+
+    def __init__(self, graph: Graph, **options: Any) -> None:
+        self._singles = Stream(WRITE_RECORDS, WRITE_AGAIN[WRITE_RECORDS])
+        self._batches = Stream(WRITE_BATCHES, WRITE_AGAIN[WRITE_BATCHES], weighted=True)
+        super().__init__(
+            graph,
+            (self._singles, self._batches),
+            name="checkRecords",
+            refusal=CHECKS_REFUSED,
+            **options,
+        )
+
+    def record(self, row: dict[str, Any]) -> None:
+        """Buffer one check asked alone (a `record_row`)."""
+        if self.enabled:
+            self._add(self._singles, row, 1)
+
+    def record_batch(self, row: dict[str, Any]) -> None:
+        """Buffer one batchCheck call (a `batch_row`), which counts as its checks."""
+        if self.enabled:
+            self._add(self._batches, row, int(row["size"]))
 
 
 def record_row(

@@ -6,7 +6,9 @@ the catalogue's list types, issuers and jurisdictions) and every reference is re
 against the files and the database. A run with any bad row writes nothing and reports
 every bad row as `file:line: field: reason`; a clean run loads through `graph_model.bulk`
 in UNWIND batches, two passes over the files so that nothing city-sized is held in memory
-beyond the id-to-kind map the references need.
+beyond the id-to-kind map the references need. Contact hashes arrive as bare sha256
+digests (source systems never hold the secret) and are stored keyed
+(`graph_model.contact_key`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from neo4j import AsyncDriver
 from tqdm import tqdm
 
 from graph_model import bulk
+from graph_model.contact_key import ContactKey, ensure_keyed
 from graph_model.districts import normalise_district
+from graph_model.driver import Graph
 from graph_model.errors import CreditLinkError
 from graph_model.identifiers import (
     SubjectKind,
@@ -634,10 +638,16 @@ def _batches(
 
 
 async def _write(
-    driver: AsyncDriver, database: str, what: str, key: Any, rows: list[dict[str, Any]], now: Any
+    driver: AsyncDriver,
+    database: str,
+    contact_key: ContactKey,
+    what: str,
+    key: Any,
+    rows: list[dict[str, Any]],
+    now: Any,
 ) -> None:
     if what == "subjects":
-        await bulk.write_subjects(driver, database, key, rows, now=now)
+        await bulk.write_subjects(driver, database, key, rows, contact_key=contact_key, now=now)
     elif what == "households":
         await bulk.write_households(driver, database, rows)
     elif what == "links":
@@ -666,6 +676,7 @@ async def load(
     catalogue: Catalogue,
     report: Report,
     *,
+    contact_key: ContactKey,
     batch_size: int = 5000,
     progress: bool = True,
     today: dt.date | None = None,
@@ -673,9 +684,11 @@ async def load(
     """Write validated files (refuses a report with problems); returns rows per file kind.
 
     Node batches run two at a time; a file kind is finished before the next starts
-    (links MATCH the subjects and households written before them)."""
+    (links MATCH the subjects and households written before them). A database whose
+    contact hashes are keyed with another key than `contact_key` is refused (`Conflict`)."""
     if not report.ok:
         raise ValueError("refusing to load files with problems")
+    await ensure_keyed(Graph(driver, database), contact_key)
     day = today or dt.datetime.now(dt.UTC).date()
     now = utc_now()
     written: dict[str, int] = dict.fromkeys(report.rows, 0)
@@ -694,7 +707,9 @@ async def load(
                 bar.set_postfix_str(what)
             if len(in_flight) >= writers:
                 await in_flight.pop(0)
-            in_flight.append(asyncio.create_task(_write(driver, database, what, key, rows, now)))
+            in_flight.append(
+                asyncio.create_task(_write(driver, database, contact_key, what, key, rows, now))
+            )
             written[what] += len(rows)
             bar.update(len(rows))
         await asyncio.gather(*in_flight)
@@ -707,6 +722,7 @@ async def import_files(
     files: ImportFiles,
     catalogue: Catalogue,
     *,
+    contact_key: ContactKey,
     batch_size: int = 5000,
     progress: bool = True,
 ) -> tuple[Report, dict[str, int] | None]:
@@ -715,6 +731,13 @@ async def import_files(
     if not report.ok:
         return report, None
     written = await load(
-        driver, database, files, catalogue, report, batch_size=batch_size, progress=progress
+        driver,
+        database,
+        files,
+        catalogue,
+        report,
+        contact_key=contact_key,
+        batch_size=batch_size,
+        progress=progress,
     )
     return report, written

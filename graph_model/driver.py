@@ -1,8 +1,9 @@
 """The one AsyncDriver, and the two ways every query runs: as a read or as a write.
 
 Driver exceptions never leave this module as such: unreachable servers become
-`ServiceUnavailable`, constraint violations `Conflict`, anything else `InternalError`
-(whose message is logged but never shown to callers).
+`ServiceUnavailable`, constraint violations `Conflict`, a transaction past its time limit
+`QueryTooComplex`, anything else `InternalError` (whose message is logged but never shown
+to callers).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from graph_model.errors import (
     Conflict,
     CreditLinkError,
     InternalError,
+    QueryTooComplex,
     ServiceUnavailable,
 )
 
@@ -39,6 +41,18 @@ QueryObserver = Callable[[str, float], None]
 RETRY_SECONDS = 2.0
 RETRY_FIRST_DELAY = 0.05
 
+# Every transaction's time limit, sent with it (so an external Neo4j enforces it too, not
+# only the embedded one, whose own `db.transaction.timeout` of 60 s stays the backstop for
+# work outside `Graph`). CREDITLINK_NEO4J_QUERY_TIMEOUT_S sets the app's.
+QUERY_TIMEOUT_SECONDS = 30.0
+# what Neo4j answers when a transaction outlives its limit (the server's or the client's)
+TIMED_OUT_CODES = frozenset(
+    {
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+    }
+)
+
 
 @dataclass
 class Graph:
@@ -47,6 +61,8 @@ class Graph:
     driver: AsyncDriver
     database: str
     observe: QueryObserver | None = None
+    # seconds each transaction may run before Neo4j ends it; None leaves the server's limit
+    query_timeout: float | None = QUERY_TIMEOUT_SECONDS
 
     async def read(
         self, query: str, params: dict[str, Any] | None = None, *, name: str = "read"
@@ -66,7 +82,13 @@ class Graph:
 
     async def _write_tx(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(work)
+            return await session.execute_write(self._timed(work))
+
+    def _timed(
+        self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]
+    ) -> Callable[[AsyncManagedTransaction], Awaitable[T]]:
+        """`work` as a transaction function carrying the time limit (`neo4j.unit_of_work`)."""
+        return neo4j.unit_of_work(timeout=self.query_timeout)(work)
 
     async def _run(
         self, mode: str, query: str, params: dict[str, Any], name: str
@@ -83,7 +105,7 @@ class Graph:
         except CreditLinkError:
             raise
         except Exception as exc:
-            raise translate(exc) from exc
+            raise translate(exc, name=name, timeout=self.query_timeout) from exc
         finally:
             self._observe(name, started)
 
@@ -102,7 +124,9 @@ class Graph:
                 async with self.driver.session(
                     database=self.database, default_access_mode=neo4j.READ_ACCESS
                 ) as session:
-                    result = await session.run(_Statement(query), params)
+                    result = await session.run(
+                        neo4j.Query(_Statement(query), timeout=self.query_timeout), params
+                    )
                     return await _rows(result)
             except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as exc:
                 if not exc.is_retryable() or time.monotonic() + delay > deadline:
@@ -116,7 +140,7 @@ class Graph:
             return await _rows(result)
 
         async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(work)
+            return await session.execute_write(self._timed(work))
 
     def _observe(self, name: str, started: float) -> None:
         if self.observe is not None:
@@ -202,9 +226,25 @@ def _fixed_offset(value: Any) -> Any:
     return value
 
 
-def translate(exc: BaseException) -> CreditLinkError:
+def translate(
+    exc: BaseException, *, name: str | None = None, timeout: float | None = None
+) -> CreditLinkError:
+    """The CreditLinkError for a driver exception; `name` (the operation) and `timeout` (the
+    limit it ran under) only word a timed-out transaction's message."""
     if isinstance(exc, CreditLinkError):
         return exc
+    if isinstance(exc, neo4j_errors.Neo4jError) and exc.code in TIMED_OUT_CODES:
+        # the caller's request is more work than one answer may take: asking again would
+        # time out again, so not SERVICE_UNAVAILABLE (which says "try again shortly")
+        log.warning(
+            "a query ran past its time limit", extra={"operation": name, "limit_s": timeout}
+        )
+        what = f"{name}: " if name else ""
+        limit = f"its {timeout:g} s" if timeout else "its"
+        return QueryTooComplex(
+            f"{what}the database query ran past {limit} time limit and was stopped; "
+            "ask for less (a narrower filter, a smaller depth, fewer ids)"
+        )
     if isinstance(exc, neo4j_errors.ConstraintError):
         return Conflict("the write conflicts with an existing record")
     if isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired | OSError):

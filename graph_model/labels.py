@@ -25,6 +25,8 @@ class Label(StrEnum):
     MIGRATION = "Migration"
     INSPECTION_DRAW = "InspectionDraw"
     CONTACT = "Contact"
+    ACCESS_RECORD = "AccessRecord"
+    CONTACT_KEY = "ContactKey"  # the key contact hashes are keyed with (contact_key.py)
 
 
 KIND_LABEL: dict[SubjectKind, Label] = {

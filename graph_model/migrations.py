@@ -105,6 +105,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             _node_index(Label.CHECK_BATCH, "department"),
         ),
     ),
+    Migration(
+        6,
+        "one record of the key contact hashes are keyed with (graph_model.contact_key)",
+        (_unique(Label.CONTACT_KEY),),
+    ),
+    Migration(
+        7,
+        "reads of personal data recorded (AccessRecord)",
+        (
+            _unique(Label.ACCESS_RECORD),
+            _node_index(Label.ACCESS_RECORD, "at"),
+            _node_index(Label.ACCESS_RECORD, "keyName", "at"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

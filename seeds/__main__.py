@@ -12,7 +12,9 @@ import asyncio
 import os
 import sys
 import time
+from pathlib import Path
 
+from graph_model.contact_key import KEY_FILE_NAME, ContactKey, ContactKeyError, load_key
 from graph_model.driver import create_driver
 from seeds.demo import demo_world
 from seeds.generator import SUBJECT_RELS, World, WorldSpec, generate
@@ -34,11 +36,26 @@ def _generate(world: World, batch_size: int) -> int:
     return rows + sum(1 for _ in world.sanctions())
 
 
-async def _load(args: argparse.Namespace, world: World) -> dict[str, int]:
+def _contact_key(args: argparse.Namespace) -> ContactKey:
+    """The key `creditlink` would use: the configured file, or the data dir's (made if absent)."""
+    configured = args.contact_key_file or os.environ.get("CREDITLINK_CONTACT_HASH_KEY_FILE")
+    if configured:
+        return load_key(Path(configured), create=False)
+    root = Path(__file__).resolve().parent.parent
+    data_dir = Path(os.environ.get("CREDITLINK_DATA_DIR") or root / ".data")
+    return load_key(data_dir / KEY_FILE_NAME, create=True)
+
+
+async def _load(args: argparse.Namespace, world: World, contact_key: ContactKey) -> dict[str, int]:
     driver = create_driver(args.uri, args.user, os.environ.get("NEO4J_PASSWORD", ""))
     try:
         return await load_world(
-            driver, args.database, world, batch_size=args.batch_size, progress=not args.quiet
+            driver,
+            args.database,
+            world,
+            contact_key=contact_key,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
         )
     finally:
         await driver.close()
@@ -60,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", default=os.environ.get("NEO4J_USER", "neo4j"))
     parser.add_argument("--database", default=os.environ.get("NEO4J_DATABASE", "neo4j"))
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--contact-key-file",
+        default=None,
+        help="or CREDITLINK_CONTACT_HASH_KEY_FILE; default <CREDITLINK_DATA_DIR>/" + KEY_FILE_NAME,
+    )
     args = parser.parse_args(argv)
     if args.command == "load" and not args.uri:
         parser.error("load needs --uri (or NEO4J_URI)")
@@ -70,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - started
         print(f"generated {rows:,} rows in {elapsed:.1f}s: {rows / elapsed:,.0f} rows/s")
         return 0
-    written = asyncio.run(_load(args, world))
+    try:
+        contact_key = _contact_key(args)
+    except ContactKeyError as exc:
+        parser.error(str(exc))
+    written = asyncio.run(_load(args, world, contact_key))
     elapsed = time.perf_counter() - started
     rows = sum(written[k] for k in ("Subject", "Household", "Sanction", "MEMBER_OF"))
     rows += sum(written[r.value] for r in SUBJECT_RELS)

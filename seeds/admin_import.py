@@ -7,7 +7,9 @@ Blocks are independent, so `workers` processes write them in parallel (worker w 
 blocks w, w + workers, ...), each to its own files; the import tool reads every worker's
 file of a kind as one input. The store is written to `<home>/data/databases/neo4j`, where
 the embedded launcher (`DatabaseManagementServiceBuilder(home)`) finds it; migrations
-(constraints, indexes) are applied afterwards by whoever starts the database.
+(constraints, indexes) are applied afterwards by whoever starts the database. Contact
+hashes are written keyed, with the record of their key (`graph_model.contact_key`), by
+default the one in the data dir that holds `home`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graph_model.contact_key import (
+    KEY_FILE_NAME,
+    ContactKey,
+    ContactKeyError,
+    load_key,
+    marker_properties,
+)
 from graph_model.labels import KIND_LABEL, Label, Rel, SystemRel
 from graph_model.runtime.embedded import JAR, LIB, _java
 from seeds.generator import SUBJECT_RELS, World, WorldSpec, generate
@@ -53,6 +62,7 @@ SANCTION_HEADER = (
     "documentNo", "reason", "issuerId", "subjectId", "createdAt:datetime",
 )  # fmt: skip
 DEPARTMENT_HEADER = ("id:ID(Department)", "name")
+CONTACT_KEY_HEADER = ("id:ID(ContactKey)", "fingerprint", "complete:boolean")
 ISSUED_HEADER = (":START_ID(Department)", ":END_ID(Sanction)")
 AGAINST_HEADER = (":START_ID(Sanction)", ":END_ID(Subject)")
 RESPONSIBLE_HEADER = (":START_ID(Sanction)", ":END_ID(Subject)")
@@ -95,13 +105,17 @@ def _value(v: Any) -> Any:
     return v
 
 
-_WORLD: World | None = None  # set before the pool forks; each worker reads its blocks
+# set before the pool forks; each worker reads its blocks and keys contacts with the key
+_WORLD: World | None = None
+_CONTACT_KEY: ContactKey | None = None
 
 
 def _write_part(task: tuple[int, int, str, str]) -> tuple[Counter[str], dict[str, str]]:
     worker, workers, directory, now = task
     world = _WORLD
-    assert world is not None
+    contact_key = _CONTACT_KEY
+    assert world is not None and contact_key is not None
+    keyed = contact_key.keyed
     out = Path(directory)
     counts: Counter[str] = Counter()
     departments: dict[str, str] = {}
@@ -117,9 +131,11 @@ def _write_part(task: tuple[int, int, str, str]) -> tuple[Counter[str], dict[str
                 counts[KIND_LABEL[kind].value] += len(rows)
                 w = writers["subjects"]
                 for r in rows:
+                    phone, address = r.get("phoneHash"), r.get("addressHash")
                     w.writerow(
-                        [r["id"], label, r["kind"], r["name"], r["district"], r.get("phoneHash"),
-                         r.get("addressHash"), _value(r.get("birthDate")), r.get("industry"),
+                        [r["id"], label, r["kind"], r["name"], r["district"],
+                         phone and keyed(phone), address and keyed(address),
+                         _value(r.get("birthDate")), r.get("industry"),
                          r.get("registeredCapital"), _value(r.get("establishedOn")),
                          r.get("status"), now, now]
                     )  # fmt: skip
@@ -177,11 +193,12 @@ def _write_sanctions(
 
 
 def write_csvs(
-    world: World, directory: Path, *, workers: int = 2
+    world: World, directory: Path, *, contact_key: ContactKey, workers: int = 2
 ) -> tuple[dict[str, int], dict[str, str]]:
-    """Every record of `world` as neo4j-admin CSV parts in `directory`; returns the counts
-    (keyed like `World.counts()`) and the departments (id -> name) that issued sanctions."""
-    global _WORLD
+    """Every record of `world` as neo4j-admin CSV parts in `directory`, contact hashes keyed
+    with `contact_key`; returns the counts (keyed like `World.counts()`) and the departments
+    (id -> name) that issued sanctions."""
+    global _WORLD, _CONTACT_KEY
     directory.mkdir(parents=True, exist_ok=True)
     for stem, header in NODE_FILES.items():
         _header(directory / f"{stem}-header.csv", header)
@@ -189,7 +206,7 @@ def write_csvs(
         _header(directory / f"{stem}-header.csv", header)
     now = dt.datetime.now(dt.UTC).isoformat()
     tasks = [(w, workers, str(directory), now) for w in range(workers)]
-    _WORLD = world
+    _WORLD, _CONTACT_KEY = world, contact_key
     try:
         if workers == 1:
             results = [_write_part(tasks[0])]
@@ -197,7 +214,7 @@ def write_csvs(
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 results = pool.map(_write_part, tasks)
     finally:
-        _WORLD = None
+        _WORLD, _CONTACT_KEY = None, None
     counts: Counter[str] = Counter()
     departments: dict[str, str] = {}
     for part, deps in results:
@@ -207,6 +224,12 @@ def write_csvs(
         w = csv.writer(f)
         w.writerow(DEPARTMENT_HEADER)
         w.writerows(sorted(departments.items()))
+    # without this record a later writer would take the keyed hashes for bare ones
+    marker = marker_properties(contact_key)
+    with (directory / "contact-key.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(CONTACT_KEY_HEADER)
+        w.writerow([marker["id"], marker["fingerprint"], _value(marker["complete"])])
     counts[Label.SUBJECT.value] = sum(counts[KIND_LABEL[k].value] for k in KIND_ORDER)
     counts[Label.DEPARTMENT.value] = len(departments)
     return dict(counts), departments
@@ -243,6 +266,7 @@ def admin_command(home: Path, directory: Path, workers: int) -> list[str]:
     for stem, label in NODE_LABELS.items():
         args.append(f"--nodes={label + '=' if label else ''}{group(stem)}")
     args.append(f"--nodes={Label.DEPARTMENT.value}={directory / 'departments.csv'}")
+    args.append(f"--nodes={Label.CONTACT_KEY.value}={directory / 'contact-key.csv'}")
     for stem, (_, rel_type) in REL_FILES.items():
         args.append(f"--relationships={rel_type + '=' if rel_type else ''}{group(stem)}")
     return args
@@ -288,6 +312,7 @@ def import_world(
     world: World,
     home: Path,
     *,
+    contact_key: ContactKey,
     workers: int | None = None,
     csv_dir: Path | None = None,
     keep_csv: bool = False,
@@ -299,7 +324,7 @@ def import_world(
     shutil.rmtree(directory, ignore_errors=True)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    counts, _ = write_csvs(world, directory, workers=n)
+    counts, _ = write_csvs(world, directory, contact_key=contact_key, workers=n)
     seconds["generate+csv"] = time.perf_counter() - t0
     size = sum(p.stat().st_size for p in directory.glob("*.csv")) / 1024 / 1024
     log(f"wrote {size:,.0f} MB of CSV in {seconds['generate+csv']:,.1f}s ({n} workers)")
@@ -316,14 +341,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subjects", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--home", type=Path, required=True, help="the embedded store's home")
+    parser.add_argument(
+        "--contact-key-file",
+        type=Path,
+        default=None,
+        help=f"the contact hash key (default: {KEY_FILE_NAME} beside --home, made if absent)",
+    )
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--keep-csv", action="store_true")
     parser.add_argument("--link-history", action="store_true", help="ended ties too")
     args = parser.parse_args(argv)
+    home = args.home.resolve()
+    configured = args.contact_key_file
+    key_path = configured if configured is not None else home.parent / KEY_FILE_NAME
+    try:
+        contact_key = load_key(key_path, create=configured is None)
+    except ContactKeyError as exc:
+        parser.error(str(exc))
     started = time.perf_counter()
     report = import_world(
         generate(WorldSpec(args.subjects, seed=args.seed, link_history=args.link_history)),
-        args.home.resolve(),
+        home,
+        contact_key=contact_key,
         workers=args.workers,
         keep_csv=args.keep_csv,
     )

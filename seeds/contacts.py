@@ -4,6 +4,10 @@ Only hashes are stored (`phoneHash`, `addressHash`); the raw value is normalised
 so that the same number written two ways hashes the same. Raw values come from affine
 bijections of a subject's global index, so distinct subjects never collide by chance:
 a shared hash always means a deliberately shared contact.
+
+The hashes here are bare sha256 digests, the same for every deployment, which keeps the
+generator deterministic; they are never stored as such: every writer keys them with the
+deployment's secret on the way in (`graph_model.contact_key.keyed_hash`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ each finishing before the next starts, because relationship writes MATCH nodes w
 earlier. Within a phase batches are independent, so two writers share them while the
 next batch is generated in a worker thread (generation is CPU-bound Python; the writers
 mostly wait on the server). Every query MERGEs on `id`, so a re-run rewrites the same
-nodes and relationships instead of adding copies.
+nodes and relationships instead of adding copies. The world's rows carry bare contact
+digests (the generator knows no secret); `contact_key` keys them as they are written.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from neo4j import AsyncDriver
 from tqdm import tqdm
 
 from graph_model import bulk
+from graph_model.contact_key import ContactKey, ensure_keyed
+from graph_model.driver import Graph
 from graph_model.errors import NotFound
 from graph_model.identifiers import SubjectKind
 from graph_model.labels import KIND_LABEL, Label, Rel, SystemRel
@@ -43,16 +46,20 @@ async def load_world(
     database: str,
     world: World,
     *,
+    contact_key: ContactKey,
     batch_size: int = 5000,
     progress: bool = True,
 ) -> dict[str, int]:
-    """Write `world` to `database`; returns what was written, keyed like `World.counts()`."""
+    """Write `world` to `database`; returns what was written, keyed like `World.counts()`.
+
+    Refuses (`Conflict`) a database whose contact hashes are keyed with another key."""
+    await ensure_keyed(Graph(driver, database), contact_key)
     written: Counter[str] = Counter(dict.fromkeys(COUNT_KEYS, 0))
     issuers: set[str] = set()  # Department nodes merged
     # counts() costs a pass over the world's plan: worth it only for a progress bar
     total = sum(world.counts()[k] for k in _ROW_KEYS) if progress else None
     phases: list[tuple[str, Iterator[_Job], int]] = [
-        ("subjects", _subject_jobs(driver, database, world, batch_size), WRITERS),
+        ("subjects", _subject_jobs(driver, database, world, batch_size, contact_key), WRITERS),
         ("households", _household_jobs(driver, database, world, batch_size), WRITERS),
         ("memberships", _link_jobs(driver, database, world, batch_size, members=True), WRITERS),
         ("links", _link_jobs(driver, database, world, batch_size, members=False), WRITERS),
@@ -119,11 +126,12 @@ async def _subjects(
     driver: AsyncDriver,
     database: str,
     now: dt.datetime,
+    contact_key: ContactKey,
     kind: SubjectKind,
     rows: list[SubjectRow],
 ) -> dict[str, int]:
     label = KIND_LABEL[kind].value
-    got = await bulk.write_subjects(driver, database, kind, rows, now=now)
+    got = await bulk.write_subjects(driver, database, kind, rows, contact_key=contact_key, now=now)
     return {label: _checked(label, len(rows), got)}
 
 
@@ -162,10 +170,12 @@ async def _sanctions(
     }
 
 
-def _subject_jobs(driver: AsyncDriver, database: str, world: World, size: int) -> Iterator[_Job]:
+def _subject_jobs(
+    driver: AsyncDriver, database: str, world: World, size: int, contact_key: ContactKey
+) -> Iterator[_Job]:
     now = dt.datetime.now(dt.UTC)  # one createdAt/updatedAt for the whole load
     for kind, rows in world.subject_batches(size):
-        yield _Job(len(rows), partial(_subjects, driver, database, now, kind, rows))
+        yield _Job(len(rows), partial(_subjects, driver, database, now, contact_key, kind, rows))
 
 
 def _household_jobs(driver: AsyncDriver, database: str, world: World, size: int) -> Iterator[_Job]:

@@ -15,6 +15,7 @@ class SubjectRow(TypedDict):
     kind: str
     name: str
     district: str
+    # bare sha256 hex of the normalised contact; the writers key it (graph_model.contact_key)
     phoneHash: NotRequired[str]
     addressHash: NotRequired[str]
     birthDate: NotRequired[dt.date]  # persons

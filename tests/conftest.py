@@ -53,6 +53,8 @@ class Neo4jServer:
     uri: str
     database: str
     embedded: EmbeddedNeo4j | None
+    user: str = "neo4j"
+    password: str = ""
 
 
 @pytest.fixture(scope="session")
@@ -60,14 +62,20 @@ def neo4j_server() -> Iterator[Neo4jServer]:
     external = os.environ.get("CREDITLINK_TEST_NEO4J_URI")
     if external:
         # a throwaway server only: integration tests wipe the database between tests
-        yield Neo4jServer(external, os.environ.get("NEO4J_DATABASE", "neo4j"), None)
+        yield Neo4jServer(
+            external,
+            os.environ.get("NEO4J_DATABASE", "neo4j"),
+            None,
+            os.environ.get("NEO4J_USER") or "neo4j",
+            os.environ.get("NEO4J_PASSWORD") or "",
+        )
         return
     data_dir = TEST_DATA / f"neo4j-{os.getpid()}"
     shutil.rmtree(data_dir, ignore_errors=True)
     server = EmbeddedNeo4j(data_dir, free_port(), heap_mb=1024, pagecache_mb=256)
     server.start()
     try:
-        yield Neo4jServer(server.uri, "neo4j", server)
+        yield Neo4jServer(server.uri, "neo4j", server, *server.auth)
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -77,7 +85,7 @@ def neo4j_server() -> Iterator[Neo4jServer]:
 async def graph(neo4j_server: Neo4jServer) -> AsyncIterator[Graph]:
     from graph_model import migrations
 
-    driver = create_driver(neo4j_server.uri, "neo4j", "")
+    driver = create_driver(neo4j_server.uri, neo4j_server.user, neo4j_server.password)
     g = Graph(driver, neo4j_server.database)
     await migrations.apply_migrations(g)
     try:
@@ -98,13 +106,17 @@ def database(graph: Graph) -> str:
 
 @pytest.fixture(scope="session")
 def keys_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import hashlib
+
+    # stored as digests, as production files are: plain keys are refused by default, and these
+    # short test keys would be refused anyway (a plain key needs 16 characters)
     path = tmp_path_factory.mktemp("keys") / "keys.toml"
     lines = []
     for key, (role, department) in TEST_KEYS.items():
         lines += [
             "[[keys]]",
             f'name = "{key.removesuffix("-key")}"',
-            f'key = "{key}"',
+            f'key_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"',
             f'role = "{role}"',
         ]
         if department:
@@ -140,9 +152,10 @@ def run_app(
     """The real app (create_app) under uvicorn in a thread on `settings.port`, yielded once
     `ready_path` answers 200, stopped when the block ends."""
     from api.app import create_app
+    from api.server import server_config
 
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
+    config = server_config(app, settings)  # as `creditlink serve` runs it: limits included
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -175,6 +188,8 @@ def api_settings(neo4j_server: Neo4jServer, keys_file: Path, **overrides: Any) -
         port=free_port(),
         data_dir=TEST_DATA,
         neo4j_uri=neo4j_server.uri,
+        neo4j_user=neo4j_server.user,
+        neo4j_password=neo4j_server.password,
         neo4j_database=neo4j_server.database,
         api_keys_file=keys_file,
         seed="none",

@@ -127,11 +127,14 @@ async def run_checks(
     batch: bool,
 ) -> list[CheckResult]:
     """The checks, recorded: one CheckRecord for a check asked alone, one CheckBatch for
-    a batchCheck call."""
+    a batchCheck call. SERVICE_UNAVAILABLE instead while their records cannot be kept
+    (`RecordBuffer.admit`): a check is never answered without its record."""
     context = info.context
     moment = aware(at) if at is not None else utc_now()
     state = context.state
     batch_id = new_batch_id() if batch else None
+    # refused here, before any answer exists, while the records could not be kept
+    state.recorder.admit(len(subject_ids))
     outcomes = await state.checks.check_many(
         context.graph, subject_ids, area.value, moment, batch_id=batch_id
     )

@@ -416,6 +416,9 @@ class EvaluationQuery:
         self, info: strawberry.Info[Context, None], person_id: strawberry.ID
     ) -> IntegrityScore:
         info.context.require(Capability.READ_SUBJECT, "integrityScore")
+        info.context.audit(
+            "integrityScore", [validate_any_subject_id(str(person_id), field="personId")]
+        )
         facts = await _person_facts(info, person_id)
         result = integrity.score_person(
             facts, utc_now(), evaluation_config(), info.context.catalogue
@@ -430,6 +433,9 @@ class EvaluationQuery:
         self, info: strawberry.Info[Context, None], person_id: strawberry.ID
     ) -> IntegrityBenefits:
         info.context.require(Capability.READ_SUBJECT, "integrityBenefits")
+        info.context.audit(
+            "integrityBenefits", [validate_any_subject_id(str(person_id), field="personId")]
+        )
         config = evaluation_config()
         catalogue = info.context.catalogue
         facts = await _person_facts(info, person_id)

@@ -44,6 +44,7 @@ class EventSubscription:
         if not subject_ids or len(subject_ids) > MAX_WATCHED:
             raise BadUserInput(f"subjectIds: give 1 to {MAX_WATCHED} ids", field="subjectIds")
         watched = {validate_any_subject_id(str(s), field="subjectIds") for s in subject_ids}
+        info.context.audit("sanctionEvents", sorted(watched))
         wanted = {a.value for a in areas} if areas else None
         async for event in info.context.state.events.subscribe():
             for subject_id in sorted(watched & set(event.reach)):

@@ -598,7 +598,12 @@ class RiskQuery:
             raise BadUserInput(f"minSize: {min_size} is outside 2..10000", field="minSize")
         size = first_arg(first, maximum=info.context.settings.max_page)
         found = await clusters_model.risk_clusters(
-            info.context.graph, code, _moment(at), min_size=min_size, config=info.context.risk
+            info.context.graph,
+            code,
+            _moment(at),
+            min_size=min_size,
+            config=info.context.risk,
+            pool=info.context.state.analytics,
         )
         return [_cluster(c) for c in found[:size]]
 
@@ -629,7 +634,9 @@ class RiskQuery:
             config=info.context.risk,
             name="exportNeighbourhood",
         )
-        return export_model.export(page, export_model.ExportFormat(format))
+        return await export_model.export_document(
+            page, export_model.ExportFormat(format), info.context.state.analytics
+        )
 
     @strawberry.field(
         description="Subjects by id prefix, exact name, name substring or name words "

@@ -256,13 +256,17 @@ class SanctionQuery:
                 field="input.listType",
             )
         subject_id = validate_any_subject_id(str(input.subject_id), field="input.subjectId")
+        given = input.responsible_person_ids or ()
+        if len(given) > sanctions.MAX_RESPONSIBLE:
+            # as imposeSanction would refuse it; checked here whatever the transport
+            raise BadUserInput(
+                f"input.responsiblePersonIds: at most {sanctions.MAX_RESPONSIBLE}",
+                field="input.responsiblePersonIds",
+            )
+        named = [validate_any_subject_id(str(p), field="input.responsiblePersonIds") for p in given]
         if await info.context.subject_loader().load(subject_id) is None:
             raise NotFound(f"input.subjectId: no subject {subject_id}", field="input.subjectId")
         now = utc_now()
-        named = [
-            validate_any_subject_id(str(p), field="input.responsiblePersonIds")
-            for p in input.responsible_person_ids or ()
-        ]
         entries = await info.context.state.impact.impact(
             info.context.graph,
             list_type=str(input.list_type),
@@ -278,6 +282,7 @@ class SanctionQuery:
         self, info: strawberry.Info[Context, None], id: strawberry.ID
     ) -> Sanction | None:
         info.context.require(Capability.READ_SUBJECT, "sanction")
+        info.context.audit("sanction", [str(id)], id_kind="sanctionIds")
         row = await sanctions.get_sanction(info.context.graph, str(id))
         return Sanction.of(row) if row else None
 

@@ -166,6 +166,7 @@ class RegistryQuery:
     ) -> Subject | None:
         info.context.require(Capability.READ_SUBJECT, "subject")
         subject_id = validate_any_subject_id(str(id), field="id")
+        info.context.audit("subject", [subject_id])
         row = await info.context.subject_loader().load(subject_id)
         return subject_from_row(row) if row else None
 

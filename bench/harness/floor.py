@@ -38,7 +38,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     ids: list[str] = spec["ids"]
     rounds = int(spec.get("rounds", 3))
     urls: dict[str, str] = spec.get("urls", {})
-    driver = AsyncGraphDatabase.driver(spec["uri"], auth=None, notifications_min_severity="OFF")
+    # SPEC["auth"]: [user, password], in the 0600 spec file rather than on the command line
+    auth = tuple(spec["auth"]) if spec.get("auth") else None
+    driver = AsyncGraphDatabase.driver(spec["uri"], auth=auth, notifications_min_severity="OFF")
     conns = {name: Connection(*host_port(url)) for name, url in urls.items()}
     # the transport alone: GET /healthz on the first API's own connection
     first = next(iter(urls), None)

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -115,15 +116,27 @@ def drain_records(server: Server, timeout: float = 60.0) -> tuple[int, float]:
         time.sleep(0.05)
 
 
-def start_api(name: str, uri: str, data_dir: Path, keys: Path, logs: Path, **env: str) -> Server:
+def start_api(
+    name: str,
+    uri: str,
+    data_dir: Path,
+    keys: Path,
+    logs: Path,
+    *,
+    auth: tuple[str, str],
+    **env: str,
+) -> Server:
     """`creditlink serve` (through `bench.harness.serve`) against Neo4j at `uri`, ready.
 
+    `auth`: (user, password) of that Neo4j, passed in the environment as the contract's
+    second API takes them (never on a command line, which other users can read).
     `env`: CREDITLINK_* settings, and `no_rust="1"` or `patches="a,b"` for the variants."""
     port = world.free_port()
     environ = {
         **os.environ,
         "NEO4J_URI": uri,
-        "NEO4J_USER": "neo4j",
+        "NEO4J_USER": auth[0],
+        "NEO4J_PASSWORD": auth[1],
         "NEO4J_DATABASE": "neo4j",
         "CREDITLINK_HOST": "127.0.0.1",
         "CREDITLINK_PORT": str(port),
@@ -132,7 +145,6 @@ def start_api(name: str, uri: str, data_dir: Path, keys: Path, logs: Path, **env
         "CREDITLINK_DATA_DIR": str(data_dir),
         **{k: v for k, v in env.items() if k.startswith("CREDITLINK_")},
     }
-    environ.pop("NEO4J_PASSWORD", None)
     cmd = [sys.executable, "-m", "bench.harness.serve"]
     if env.get("no_rust") == "1":
         cmd.append("--no-rust")
@@ -165,7 +177,13 @@ def start_peer(store: world.Store, logs: Path) -> Server:
     proc = subprocess.Popen(
         [node, "server.mjs"],
         cwd=PEER,
-        env={**os.environ, "NEO4J_URI": store.uri, "PORT": str(port)},
+        env={
+            **os.environ,
+            "NEO4J_URI": store.uri,
+            "NEO4J_USER": store.auth[0],
+            "NEO4J_PASSWORD": store.auth[1],
+            "PORT": str(port),
+        },
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -250,8 +268,8 @@ SAMPLE_UNITS_WITH_REP = (
 )
 
 
-async def _read(uri: str, query: str, **params: Any) -> list[dict[str, Any]]:
-    driver = create_driver(uri, "neo4j", "")
+async def _read(store: world.Store, query: str, **params: Any) -> list[dict[str, Any]]:
+    driver = create_driver(store.uri, *store.auth)
     try:
         return await Graph(driver, "neo4j").read(query, params, name="bench")
     finally:
@@ -265,11 +283,11 @@ class Samples:
     peer_units: list[str]
 
 
-def take_samples(uri: str, seed: int) -> Samples:
+def take_samples(store: world.Store, seed: int) -> Samples:
     rng = random.Random(seed)
-    rand = asyncio.run(_read(uri, SAMPLE_RANDOM, n=5000))
-    sanctioned = asyncio.run(_read(uri, SAMPLE_SANCTIONED, n=200))
-    units = asyncio.run(_read(uri, SAMPLE_UNITS_WITH_REP, n=400))
+    rand = asyncio.run(_read(store, SAMPLE_RANDOM, n=5000))
+    sanctioned = asyncio.run(_read(store, SAMPLE_SANCTIONED, n=200))
+    units = asyncio.run(_read(store, SAMPLE_UNITS_WITH_REP, n=400))
     check: list[dict[str, Any]] = [
         {"id": r["id"], "kind": r["kind"], "degree": r["degree"], "group": "random"}
         for r in rand[:120]
@@ -330,6 +348,7 @@ def measure_floors(
         for n, (group, extra) in enumerate(((with_rust, []), (without_rust, ["--no-rust"]))):
             spec = {
                 "uri": store.uri,
+                "auth": list(store.auth),
                 "area": AREA,
                 "ids": ids,
                 "rounds": 1,
@@ -866,10 +885,10 @@ def running(servers: list[Server]) -> Iterator[list[Server]]:
             s.stop()
 
 
-def _neo4j_info(uri: str) -> dict[str, Any]:
+def _neo4j_info(store: world.Store) -> dict[str, Any]:
     rows = asyncio.run(
         _read(
-            uri,
+            store,
             "CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition",
         )
     )
@@ -984,12 +1003,13 @@ def run_measurements(
     logs = store.data_dir / "bench-logs"
     logs.mkdir(exist_ok=True)
     keys = store.data_dir / "bench-keys.toml"
+    digest = hashlib.sha256(KEY.encode()).hexdigest()
     keys.write_text(
-        f'[[keys]]\nname = "bench-approval"\nkey = "{KEY}"\nrole = "APPROVAL_SYSTEM"\n'
+        f'[[keys]]\nname = "bench-approval"\nkey_sha256 = "{digest}"\nrole = "APPROVAL_SYSTEM"\n'
         'department = "wz-public-resources"\n',
         encoding="utf-8",
     )
-    neo = _neo4j_info(store.uri)
+    neo = _neo4j_info(store)
     data = store.data_dir / "neo4j" / "data"
     neo.update(
         heap_mb=heap,
@@ -997,7 +1017,7 @@ def run_measurements(
         store_mb=_dir_mb(data),
         database_mb=_dir_mb(data / "databases" / "neo4j"),
     )
-    samples = take_samples(store.uri, args.seed)
+    samples = take_samples(store, args.seed)
     ids = [s["id"] for s in samples.check]
     log(f"sampled {len(ids)} ids for single checks, {len(samples.batch_pool)} for batches")
     notes: list[str] = []
@@ -1020,21 +1040,30 @@ def run_measurements(
     servers: list[Server] = []
     api_dirs = (store.uri, store.data_dir / "api")
     with running(servers):
-        main_api = start_api("default", *api_dirs, keys, logs)
+        main_api = start_api("default", *api_dirs, keys, logs, auth=store.auth)
         servers.append(main_api)
-        norec = start_api("no-records", *api_dirs, keys, logs, CREDITLINK_RECORD_CHECKS="false")
+        norec = start_api(
+            "no-records", *api_dirs, keys, logs, auth=store.auth, CREDITLINK_RECORD_CHECKS="false"
+        )
         servers.append(norec)
         uncompiled = start_api(
-            "strawberry", *api_dirs, keys, logs, CREDITLINK_COMPILED_QUERIES="false"
+            "strawberry",
+            *api_dirs,
+            keys,
+            logs,
+            auth=store.auth,
+            CREDITLINK_COMPILED_QUERIES="false",
         )
         servers.append(uncompiled)
-        norust = start_api("no-rust", *api_dirs, keys, logs, no_rust="1")
+        norust = start_api("no-rust", *api_dirs, keys, logs, auth=store.auth, no_rust="1")
         servers.append(norust)
         if "rust=False" not in norust.log_path.read_text():
             notes.append("the no-rust API did not report rust=False: see its log")
         patched: Server | None = None
         if args.patches:
-            patched = start_api("patched", *api_dirs, keys, logs, patches=args.patches)
+            patched = start_api(
+                "patched", *api_dirs, keys, logs, auth=store.auth, patches=args.patches
+            )
             servers.append(patched)
         peer: Server | None = None
         if not args.no_peer:

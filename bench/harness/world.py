@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import shutil
 import socket
@@ -20,6 +21,7 @@ from typing import Any
 
 from graph_model import migrations
 from graph_model.catalogue_sync import sync_departments
+from graph_model.contact_key import KEY_FILE_NAME, ContactKey, ensure_keyed, load_key
 from graph_model.driver import Graph, create_driver
 from graph_model.labels import Label
 from graph_model.runtime.embedded import EmbeddedNeo4j
@@ -69,35 +71,57 @@ class Store:
     def uri(self) -> str:
         return self.neo4j.uri
 
+    @property
+    def auth(self) -> tuple[str, str]:
+        return self.neo4j.auth
 
-async def _migrate(uri: str) -> None:
-    driver = create_driver(uri, "neo4j", "")
+
+def env_auth() -> tuple[str, str]:
+    """(user, password) for a Neo4j named by NEO4J_URI, as `creditlink serve` reads them."""
+    return os.environ.get("NEO4J_USER") or "neo4j", os.environ.get("NEO4J_PASSWORD") or ""
+
+
+async def _migrate(neo4j: EmbeddedNeo4j) -> None:
+    driver = create_driver(neo4j.uri, *neo4j.auth)
     graph = Graph(driver, "neo4j")
     try:
         await migrations.apply_migrations(graph)  # returns once every index is ONLINE
         await sync_departments(graph, load_catalogue())
+        # a store loaded before contact hashes were keyed is keyed now, once
+        await ensure_keyed(graph, contact_key(neo4j.data_dir))
     finally:
         await driver.close()
 
 
-async def _load_unwind(spec: WorldSpec, uri: str, batch_size: int) -> dict[str, int]:
+def contact_key(data_dir: Path) -> ContactKey:
+    """The store's contact hash key, beside it in the data dir (made with a fresh store)."""
+    return load_key(data_dir / KEY_FILE_NAME, create=True)
+
+
+async def _load_unwind(spec: WorldSpec, neo4j: EmbeddedNeo4j, batch_size: int) -> dict[str, int]:
     from seeds.loader import load_world
 
-    driver = create_driver(uri, "neo4j", "")
+    driver = create_driver(neo4j.uri, *neo4j.auth)
     try:
-        return await load_world(driver, "neo4j", generate(spec), batch_size=batch_size)
+        return await load_world(
+            driver,
+            "neo4j",
+            generate(spec),
+            contact_key=contact_key(neo4j.data_dir),
+            batch_size=batch_size,
+        )
     finally:
         await driver.close()
 
 
-async def _clear_check_records(uri: str) -> int:
+async def _clear_check_records(neo4j: EmbeddedNeo4j) -> int:
     """CheckRecords and CheckBatches of earlier runs, so every run measures the same graph.
 
     One auto-commit statement per 20,000 records: after hand experiments a store can hold
     millions, and one statement over all of them outlives the server's 60 s transaction
     timeout even with `CALL { } IN TRANSACTIONS`.
     """
-    driver = create_driver(uri, "neo4j", "")
+    driver = create_driver(neo4j.uri, *neo4j.auth)
     deleted = 0
     try:
         while True:
@@ -158,8 +182,8 @@ def prepare(
         log(f"reusing the {scale:,}-subject store in {data_dir} (loaded {marker['loaded_at']})")
         pid = neo4j.start(timeout=600)
         try:
-            asyncio.run(_migrate(neo4j.uri))
-            cleared = asyncio.run(_clear_check_records(neo4j.uri))
+            asyncio.run(_migrate(neo4j))
+            cleared = asyncio.run(_clear_check_records(neo4j))
         except BaseException:
             neo4j.stop()  # a failed run must not leave the store locked by its Neo4j
             raise
@@ -180,19 +204,21 @@ def prepare(
     if loader == "admin":
         from seeds.admin_import import import_world
 
-        report = import_world(generate(spec), data_dir / "neo4j", log=log)
+        report = import_world(
+            generate(spec), data_dir / "neo4j", contact_key=contact_key(data_dir), log=log
+        )
         phases.update(report.seconds)
         import_peak = report.peak_rss_mb
         counts = report.counts
         t0 = time.perf_counter()
         pid = neo4j.start(timeout=1800)
-        asyncio.run(_migrate(neo4j.uri))
+        asyncio.run(_migrate(neo4j))
         phases["start+indexes"] = time.perf_counter() - t0
     else:
         pid = neo4j.start(timeout=600)
-        asyncio.run(_migrate(neo4j.uri))
+        asyncio.run(_migrate(neo4j))
         t0 = time.perf_counter()
-        counts = asyncio.run(_load_unwind(spec, neo4j.uri, batch_size))
+        counts = asyncio.run(_load_unwind(spec, neo4j, batch_size))
         phases["generate+load"] = time.perf_counter() - t0
     elapsed = time.perf_counter() - started
     marker = {

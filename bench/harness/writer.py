@@ -1,6 +1,6 @@
 """A process that writes CheckRecords into Neo4j as an API's recorder does, and nothing else.
 
-    python -m bench.harness.writer URI ROWS PER_SECOND SECONDS
+    NEO4J_USER=... NEO4J_PASSWORD=... python -m bench.harness.writer URI ROWS PER_SECOND SECONDS
 
 `ROWS` records per write transaction (`graph_model.check_records.WRITE_RECORDS` through
 `Graph.write`, as `CheckRecorder` flushes them), `PER_SECOND` transactions a second, for
@@ -12,6 +12,7 @@ apart the two sides' share of what recording does to the tail.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 
@@ -23,7 +24,8 @@ async def write(uri: str, rows: int, per_second: float, seconds: float) -> int:
     from graph_model.values import utc_now
 
     written = 0
-    async with open_graph(uri, "neo4j", "", "neo4j") as graph:  # the embedded store: no auth
+    user, password = os.environ.get("NEO4J_USER") or "neo4j", os.environ.get("NEO4J_PASSWORD", "")
+    async with open_graph(uri, user, password, "neo4j") as graph:
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             started = time.perf_counter()

@@ -1,6 +1,6 @@
 // The peer: @neo4j/graphql generating Cypher from a schema over the same Neo4j,
 // served by @apollo/server's standalone (node:http) server.
-//   NEO4J_URI=bolt://127.0.0.1:PORT PORT=4001 node server.mjs
+//   NEO4J_URI=bolt://127.0.0.1:PORT NEO4J_PASSWORD=... PORT=4001 node server.mjs
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { Neo4jGraphQL } from "@neo4j/graphql";
@@ -30,7 +30,7 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
-const driver = neo4j.driver(process.env.NEO4J_URI ?? "bolt://127.0.0.1:7687", neo4j.auth.basic("neo4j", ""), {
+const driver = neo4j.driver(process.env.NEO4J_URI ?? "bolt://127.0.0.1:7687", neo4j.auth.basic(process.env.NEO4J_USER ?? "neo4j", process.env.NEO4J_PASSWORD ?? ""), {
   maxConnectionPoolSize: 64,
   disableLosslessIntegers: true,
 });

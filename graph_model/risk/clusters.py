@@ -4,16 +4,18 @@ One query projects the subgraph: the district's subjects with a black- or watch-
 entry applying on the day (the seeds), every subject one registered link away from a
 seed (links valid on the day; a seed that is a super-node is not expanded), and every
 subject sharing a phone, an address or a household with a seed. networkx then finds
-Louvain communities with a fixed seed, so the same data yields the same clusters.
+Louvain communities with a fixed seed, so the same data yields the same clusters; in the
+app, in an analytics worker process (graph_model.risk.analytics), bounded in time, with
+only node ids and weighted edges sent to it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -30,6 +32,11 @@ from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.risk.suspected import SuspicionBasis, sharing_subquery
 from graph_model.sanctions_read import applies_at
 from graph_model.values import city_date, native
+
+if TYPE_CHECKING:
+    from graph_model.risk.analytics import AnalyticsPool
+
+Edge = tuple[str, str, float]
 
 # Households bind through SHARED_HOUSEHOLD (person to person), not MEMBER_OF.
 BINDING_RELATIONS: tuple[Rel, ...] = tuple(r for r in Rel if r is not Rel.MEMBER_OF)
@@ -85,18 +92,24 @@ class Cluster:
     why: str
 
 
-def communities(
-    members: list[dict[str, Any]], bonds: list[dict[str, Any]], *, seed: int
-) -> list[set[str]]:
-    g = nx.Graph()
-    g.add_nodes_from(sorted(m["subject"]["id"] for m in members))
+def weighted_edges(
+    members: list[dict[str, Any]], bonds: list[dict[str, Any]]
+) -> tuple[list[str], list[Edge]]:
+    """The Louvain input: node ids, and one edge per bonded pair weighing all its bonds, in
+    a fixed order (Louvain's result depends on it)."""
+    nodes = sorted(m["subject"]["id"] for m in members)
+    weights: dict[tuple[str, str], float] = {}
     for bond in sorted(bonds, key=lambda b: (b["a"], b["b"], b["basis"], b["ref"] or "")):
         a, b = sorted((bond["a"], bond["b"]))
-        weight = BOND_WEIGHTS[bond["basis"]]
-        if g.has_edge(a, b):
-            g[a][b]["weight"] += weight
-        else:
-            g.add_edge(a, b, weight=weight)
+        weights[(a, b)] = weights.get((a, b), 0.0) + BOND_WEIGHTS[bond["basis"]]
+    return nodes, [(a, b, weight) for (a, b), weight in weights.items()]
+
+
+def communities(nodes: list[str], edges: list[Edge], seed: int) -> list[set[str]]:
+    """Louvain communities: the CPU-heavy part, run in an analytics worker by the app."""
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    g.add_weighted_edges_from(edges, weight="weight")
     found: list[set[str]] = nx.community.louvain_communities(g, weight="weight", seed=seed)
     return found
 
@@ -109,11 +122,8 @@ def _why(counts: Counter[str], size: int, sanctioned: int) -> str:
     )
 
 
-def build_clusters(
-    members: list[dict[str, Any]], bonds: list[dict[str, Any]], *, min_size: int, seed: int
-) -> list[Cluster]:
-    by_id = {m["subject"]["id"]: m for m in members}
-    # a bond found from both of its ends is one bond; registered links keep their direction
+def unique_bonds(bonds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A bond found from both of its ends is one bond; registered links keep their direction."""
     unique: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for bond in bonds:
         low, high = sorted((bond["a"], bond["b"]))
@@ -122,9 +132,35 @@ def build_clusters(
         if bond["basis"] in SUSPICION_VALUES:  # undirected: one spelling
             bond = {**bond, "a": low, "b": high}
         unique.setdefault((low, high, bond["basis"], bond["ref"] or ""), bond)
-    clean = [unique[key] for key in sorted(unique)]
+    return [unique[key] for key in sorted(unique)]
+
+
+def build_clusters(
+    members: list[dict[str, Any]], bonds: list[dict[str, Any]], *, min_size: int, seed: int
+) -> list[Cluster]:
+    """The clusters, computed here (scripts, tests); `risk_clusters` runs Louvain apart."""
+    clean = unique_bonds(bonds)
+    found = communities(*weighted_edges(members, clean), seed)
+    return assemble(members, clean, found, min_size=min_size)
+
+
+def assemble(
+    members: list[dict[str, Any]],
+    clean: list[dict[str, Any]],
+    found: list[set[str]],
+    *,
+    min_size: int,
+) -> list[Cluster]:
+    """Clusters from Louvain's communities `found`, with their members, sanctions and bonds."""
+    by_id = {m["subject"]["id"]: m for m in members}
+    where = {node: index for index, community in enumerate(found) for node in community}
+    held_by: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for bond in clean:  # each bond to the community holding both its ends, in one pass
+        index = where.get(bond["a"])
+        if index is not None and index == where.get(bond["b"]):
+            held_by[index].append(bond)
     clusters = []
-    for community in communities(members, clean, seed=seed):
+    for index, community in enumerate(found):
         if len(community) < min_size:
             continue
         inside = sorted(
@@ -134,7 +170,7 @@ def build_clusters(
         sanctions = sorted(
             (s for m in inside for s in m["sanctions"]), key=lambda s: (s["subjectId"], s["id"])
         )
-        held = [b for b in clean if b["a"] in community and b["b"] in community]
+        held = held_by[index]
         counts = Counter(b["basis"] for b in held)
         sanctioned = sum(1 for m in inside if m["sanctions"])
         digest = hashlib.sha256("|".join(sorted(community)).encode()).hexdigest()[:16]
@@ -161,7 +197,9 @@ async def risk_clusters(
     *,
     min_size: int,
     config: RiskConfig = DEFAULT_CONFIG,
+    pool: AnalyticsPool | None = None,
 ) -> list[Cluster]:
+    """The district's clusters; Louvain runs in `pool` when one is given, else here."""
     params = {
         "district": district,
         "at": at,
@@ -172,4 +210,11 @@ async def risk_clusters(
     }
     rows = await graph.read(PROJECTION, params, name="riskClusters")
     row = native(rows[0]) if rows else {"bonds": [], "members": []}
-    return build_clusters(row["members"], row["bonds"], min_size=min_size, seed=config.cluster_seed)
+    members = row["members"]
+    clean = unique_bonds(row["bonds"])
+    nodes, edges = weighted_edges(members, clean)
+    if pool is None:
+        found = communities(nodes, edges, config.cluster_seed)
+    else:
+        found = await pool.run("riskClusters", communities, nodes, edges, config.cluster_seed)
+    return assemble(members, clean, found, min_size=min_size)

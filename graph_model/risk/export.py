@@ -4,18 +4,23 @@ Nodes carry the subject's kind, name, district, distance, degree, whether it is 
 super-node and whether a black- or watch-list entry applies (with the list types); links
 carry their id, relation, ratio, role and dates. Absent values are left out (GraphML has
 no null). The graph's own attributes say which subject, depth, relations and time.
+Writing a document of thousands of nodes is CPU work: the app does it in an analytics
+worker process (graph_model.risk.analytics), bounded in time.
 """
 
 from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from graph_model.risk.common import PUNITIVE_KINDS
 from graph_model.risk.neighbourhood import NeighbourhoodPage
+
+if TYPE_CHECKING:
+    from graph_model.risk.analytics import AnalyticsPool
 
 
 class ExportFormat(StrEnum):
@@ -109,3 +114,12 @@ def export(page: NeighbourhoodPage, fmt: ExportFormat) -> str:
     if fmt is ExportFormat.GRAPHML:
         return to_graphml(page)
     return to_cytoscape(page)
+
+
+async def export_document(
+    page: NeighbourhoodPage, fmt: ExportFormat, pool: AnalyticsPool | None = None
+) -> str:
+    """`export` in `pool` when one is given, else here."""
+    if pool is None:
+        return export(page, fmt)
+    return await pool.run("exportNeighbourhood", export, page, fmt)

@@ -3,12 +3,17 @@
 The Java launcher (graph_model/runtime/launcher) writes `neo4j.ready` with its pid
 once Bolt listens, and removes it on a clean shutdown. A running instance on the
 same data dir is reused rather than started twice (the store lock would refuse it).
+
+Bolt requires authentication: user `neo4j`, with the password generated once into
+`<data dir>/neo4j-password` (mode 0600). The launcher reads that file itself, so the
+password never appears on a command line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -20,6 +25,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 JAR = PROJECT_ROOT / "target" / "creditlink-neo4j-runtime.jar"
 LIB = PROJECT_ROOT / "target" / "lib"
+PASSWORD_FILE = "neo4j-password"
+USER = "neo4j"
 
 
 # Started instances outlive the call that started them; keeping the Popen objects lets
@@ -29,6 +36,58 @@ _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 class EmbeddedNeo4jError(RuntimeError):
     pass
+
+
+def password_file(data_dir: Path) -> Path:
+    return data_dir / PASSWORD_FILE
+
+
+def embedded_password(data_dir: Path) -> str:
+    """The password of user `neo4j` on the embedded Neo4j of `data_dir`.
+
+    Refuses a file other local users could read, or an empty one, naming the file.
+    """
+    path = password_file(data_dir)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        raise EmbeddedNeo4jError(
+            f"no {path}: the embedded Neo4j has not been started on {data_dir} "
+            "(make neo4j-start creates it)"
+        ) from None
+    except OSError as exc:
+        raise EmbeddedNeo4jError(f"cannot read {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as file:
+        mode = os.fstat(file.fileno()).st_mode
+        if mode & 0o077:
+            raise EmbeddedNeo4jError(
+                f"{path} is readable by other users (mode {mode & 0o777:o}); run `chmod 600 {path}`"
+            )
+        password = file.read().decode("utf-8").strip()
+    if not password:
+        raise EmbeddedNeo4jError(f"{path} is empty; delete it to have a new password generated")
+    return password
+
+
+def ensure_password(data_dir: Path) -> str:
+    """The data dir's password, generated on first use."""
+    path = password_file(data_dir)
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # written in full under another name, then linked into place: the file is 0600
+        # before the password is in it, and a concurrent start never reads half of it
+        staging = data_dir / f".{PASSWORD_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(secrets.token_urlsafe(32).encode("ascii") + b"\n")
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileExistsError):  # another start made it first
+                os.link(staging, path)
+        finally:
+            staging.unlink(missing_ok=True)
+    return embedded_password(data_dir)
 
 
 @dataclass(frozen=True)
@@ -54,6 +113,19 @@ class EmbeddedNeo4j:
     @property
     def uri(self) -> str:
         return f"bolt://127.0.0.1:{self.bolt_port}"
+
+    @property
+    def user(self) -> str:
+        return USER
+
+    @property
+    def password(self) -> str:
+        """The password of user `neo4j` (from `<data dir>/neo4j-password`)."""
+        return embedded_password(self.data_dir)
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return USER, self.password
 
     def running_pid(self) -> int | None:
         try:
@@ -88,6 +160,10 @@ class EmbeddedNeo4j:
         self.ensure_built()
         java = _java()
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        # Neo4j writes its store files readable by all (umask 022): the directory keeps
+        # other local users out of them, as authentication keeps them out of Bolt
+        self.data_dir.chmod(0o700)
+        ensure_password(self.data_dir)
         self.ready_file.unlink(missing_ok=True)
         with self.log_file.open("ab") as log:
             proc = subprocess.Popen(

@@ -1,45 +1,11 @@
-// Drives the console in Debian's headless Chromium with playwright-core (from console/node_modules).
+// Drives the console in Debian's headless Chromium (browser.mjs) for tests/e2e/test_console.py.
 //
-// Called by tests/e2e/test_console.py with one JSON argument:
-//   {url, key, ids: {...}, artifacts, chromium, consoleDir, userDataDir, timeoutMs}
-// Prints one JSON object (what was observed at each step) on stdout; pytest asserts on it.
-// A step that never reaches its condition fails here, with a screenshot of that moment.
+// Its JSON argument adds {key, weakKey, ids: {...}} to browser.mjs's; it prints what was
+// observed at each step on stdout, and pytest asserts on it.
 
-import { createRequire } from "node:module";
-import path from "node:path";
+import { begin, cfg, collectCspViolations, drive, fail, observed, shot, waitFor } from "./browser.mjs";
 
-const cfg = JSON.parse(process.argv[2]);
-const require = createRequire(path.join(cfg.consoleDir, "package.json"));
-const { chromium } = require("playwright-core");
-
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-  "--disable-dev-shm-usage",
-];
-
-const observed = { steps: {}, timings: {}, foreignRequests: [], consoleErrors: [], pageErrors: [], cspViolations: [] };
-const started = Date.now();
 let page;
-let context;
-let step = "launch";
-let stepStarted = started;
-
-function begin(name) {
-  observed.timings[step] = (Date.now() - stepStarted) / 1000;
-  step = name;
-  stepStarted = Date.now();
-}
-
-function shot(name) {
-  return page.screenshot({ path: path.join(cfg.artifacts, `${name}.png`) });
-}
 
 /** The console's own view of itself (window.__console), for assertions. */
 function snapshot() {
@@ -68,14 +34,6 @@ function snapshot() {
   });
 }
 
-async function waitFor(description, fn, arg) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout: cfg.timeoutMs, polling: 100 });
-  } catch (err) {
-    throw new Error(`step ${step}: timed out waiting for ${description}: ${err.message.split("\n")[0]}`);
-  }
-}
-
 const hasNode = (id) =>
   waitFor(`node ${id} on the graph`, (nid) => window.__console.idle() && window.__console.graph().nodes.some((n) => n.id === nid), id);
 
@@ -91,36 +49,14 @@ async function openFromSearch(query, id) {
 
 async function clickNode(id, double = false) {
   const pos = await page.evaluate((nid) => window.__console.nodePosition(nid), id);
-  if (!pos) throw new Error(`step ${step}: node ${id} is not drawn`);
+  if (!pos) fail(`node ${id} is not drawn`);
   if (double) await page.mouse.dblclick(pos.x, pos.y);
   else await page.mouse.click(pos.x, pos.y);
 }
 
-async function main() {
+async function main(opened) {
   const { ids } = cfg;
-  context = await chromium.launchPersistentContext(cfg.userDataDir, {
-    executablePath: cfg.chromium,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1600, height: 960 },
-    locale: "zh-CN",
-    timezoneId: "Asia/Shanghai",
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  const origin = new URL(cfg.url).origin;
-  page.on("request", (req) => {
-    const u = req.url();
-    if (!u.startsWith(origin) && !u.startsWith("data:")) observed.foreignRequests.push(u);
-  });
-  page.on("console", (msg) => {
-    if (msg.type() === "error") observed.consoleErrors.push(msg.text());
-  });
-  page.on("pageerror", (err) => observed.pageErrors.push(String(err)));
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      (window.__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  page = opened;
 
   begin("load");
   const response = await page.goto(`${cfg.url}/console`, { waitUntil: "load" });
@@ -204,20 +140,7 @@ async function main() {
   observed.steps.previewGraph = await snapshot();
   await shot("05-preview");
 
-  observed.cspViolations = await page.evaluate(() => window.__csp ?? []);
+  await collectCspViolations();
 }
 
-let failed = null;
-try {
-  await main();
-} catch (err) {
-  failed = String(err && err.stack ? err.stack : err);
-  if (page) await shot(`failed-${step}`).catch(() => {});
-} finally {
-  begin("done");
-  observed.seconds = (Date.now() - started) / 1000;
-  if (context) await context.close().catch(() => {});
-}
-observed.failed = failed;
-process.stdout.write(JSON.stringify(observed));
-process.exit(failed ? 1 : 0);
+await drive({ locale: "zh-CN", timezoneId: "Asia/Shanghai" }, main);

@@ -1,6 +1,6 @@
 // The README's picture of the console (docs/console.png), taken from a running `make run`.
 //
-//   KEY=<a REGULATOR or ADMIN key from .data/api-keys.toml> node tests/e2e/readme_screenshot.mjs
+//   KEY=<a REGULATOR or ADMIN key from .data/demo-api-keys.txt> node tests/e2e/readme_screenshot.mjs
 //
 // Optional: URL (default http://127.0.0.1:8000), SUBJECT (default: the demo world's
 // showcase child, whose check reaches the dishonest shoe company through the household and

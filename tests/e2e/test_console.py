@@ -1,6 +1,7 @@
-"""The regulator's console, end to end: the real app over a real Neo4j, driven in Debian's
-headless Chromium by playwright-core (tests/e2e/console_e2e.mjs), through the public
-GraphQL API only. Screenshots go to test-artifacts/console/."""
+"""The regulator's console and GraphiQL, end to end: the real app over a real Neo4j, driven
+in Debian's headless Chromium by playwright-core (tests/e2e/console_e2e.mjs and
+graphiql_e2e.mjs), through the public GraphQL API only. Screenshots go to
+test-artifacts/console/ and test-artifacts/graphiql/."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from starlette.applications import Starlette
 
 from api.console import CONTENT_SECURITY_POLICY, console_routes
+from api.graphiql import CONTENT_SECURITY_POLICY as GRAPHIQL_CSP
 from api.settings import PROJECT_ROOT
 from graph_model.driver import Graph
 from tests.conftest import ApiServer
@@ -26,13 +28,16 @@ from tests.integration.scenario import build_shoe_world, impose
 CHROMIUM = Path(os.environ.get("CREDITLINK_CHROMIUM", "/usr/bin/chromium"))
 CONSOLE_DIR = PROJECT_ROOT / "console"
 BUNDLE = PROJECT_ROOT / "api" / "static" / "console" / "index.html"
+GRAPHIQL_BUNDLE = PROJECT_ROOT / "api" / "static" / "graphiql" / "graphiql.html"
 DRIVER = Path(__file__).with_name("console_e2e.mjs")
+GRAPHIQL_DRIVER = Path(__file__).with_name("graphiql_e2e.mjs")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "console"
+GRAPHIQL_ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "graphiql"
 # a cold Neo4j plans each query once (seconds for the larger ones): generous per step
 STEP_TIMEOUT_MS = 45_000
 
 
-def _missing() -> str | None:
+def _missing(bundle: Path = BUNDLE) -> str | None:
     """What the browser test needs and this machine lacks (None when nothing)."""
     if shutil.which("node") is None:
         return "node is not on PATH"
@@ -40,19 +45,28 @@ def _missing() -> str | None:
         return f"{CHROMIUM} is missing (make browser installs Debian's chromium as root)"
     if not (CONSOLE_DIR / "node_modules" / "playwright-core").is_dir():
         return "console/node_modules is missing: run `make console`"
-    if not BUNDLE.is_file():
-        return "the console bundle is not built: run `make console`"
+    if not bundle.is_file():
+        return f"{bundle.relative_to(PROJECT_ROOT)} is not built: run `make console`"
     return None
+
+
+def _require(bundle: Path) -> None:
+    reason = _missing(bundle)
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"the browser e2e test cannot run in CI: {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture
 def browser_ready() -> None:
-    reason = _missing()
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"the console e2e test cannot run in CI: {reason}")
-    pytest.skip(reason)
+    _require(BUNDLE)
+
+
+@pytest.fixture
+def graphiql_ready() -> None:
+    _require(GRAPHIQL_BUNDLE)
 
 
 @pytest.fixture
@@ -79,23 +93,23 @@ def world(api_server: ApiServer, empty_graph: Graph) -> dict[str, str]:
     }
 
 
-def _drive(api: ApiServer, ids: dict[str, str], tmp_path: Path) -> dict[str, Any]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob("*.png"):
+def _drive(
+    driver: Path, artifacts: Path, api: ApiServer, tmp_path: Path, **config: Any
+) -> dict[str, Any]:
+    """Runs a browser driver (tests/e2e/browser.mjs) on a fresh profile; what it observed."""
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for old in artifacts.glob("*.png"):
         old.unlink()
-    config = {
+    config |= {
         "url": api.url,
-        "key": "regulator-key",
-        "weakKey": "approval-key",
-        "ids": ids,
-        "artifacts": str(ARTIFACTS),
+        "artifacts": str(artifacts),
         "chromium": str(CHROMIUM),
         "consoleDir": str(CONSOLE_DIR),
         "userDataDir": str(tmp_path / "chromium-profile"),
         "timeoutMs": STEP_TIMEOUT_MS,
     }
     proc = subprocess.run(
-        ["node", str(DRIVER), json.dumps(config)],
+        ["node", str(driver), json.dumps(config)],
         capture_output=True,
         text=True,
         timeout=180,
@@ -107,10 +121,10 @@ def _drive(api: ApiServer, ids: dict[str, str], tmp_path: Path) -> dict[str, Any
         pytest.fail(
             f"the browser driver printed no result (exit {proc.returncode}):\n{proc.stderr}"
         )
-    (ARTIFACTS / "observed.json").write_text(
+    (artifacts / "observed.json").write_text(
         json.dumps(observed, ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    assert observed["failed"] is None, f"{observed['failed']}\nsee {ARTIFACTS}"
+    assert observed["failed"] is None, f"{observed['failed']}\nsee {artifacts}"
     return observed
 
 
@@ -122,7 +136,15 @@ def _edge(source: str, relation: str, target: str) -> str:
 def test_console_end_to_end(
     browser_ready: None, api_server: ApiServer, world: dict[str, str], tmp_path: Path
 ) -> None:
-    observed = _drive(api_server, world, tmp_path)
+    observed = _drive(
+        DRIVER,
+        ARTIFACTS,
+        api_server,
+        tmp_path,
+        key="regulator-key",
+        weakKey="approval-key",
+        ids=world,
+    )
     steps = observed["steps"]
 
     # served by the app, locked to its own origin; nothing fetched from anywhere else
@@ -207,6 +229,74 @@ def test_console_end_to_end(
         "03-check-path.png",
         "04-impact.png",
         "05-preview.png",
+    ]
+
+
+GRAPHIQL_QUERY = '{ linkageStats(from: "2020-01-01T00:00:00Z") { area checks } }'  # REGULATOR
+
+
+def test_graphiql_end_to_end(graphiql_ready: None, api_server: ApiServer, tmp_path: Path) -> None:
+    key = "regulator-key"
+    prefill = {
+        "q": "query Prefilled { __typename }",
+        "variables": '{"prefilled": true}',
+        "headers": '{"X-Prefilled": "yes"}',
+        "operationName": "Prefilled",
+    }
+    observed = _drive(
+        GRAPHIQL_DRIVER,
+        GRAPHIQL_ARTIFACTS,
+        api_server,
+        tmp_path,
+        key=key,
+        query=GRAPHIQL_QUERY,
+        prefill=prefill,
+    )
+    steps = observed["steps"]
+
+    # served by the app, framed by no one; on a network that reaches only the app's origin,
+    # everything the IDE needs (scripts, styles, fonts, Monaco's workers) loads
+    load = steps["load"]
+    assert load["status"] == 200 and load["contentType"].startswith("text/html")
+    assert load["csp"] == GRAPHIQL_CSP and "frame-ancestors 'none'" in load["csp"]
+    assert "GraphiQL" in load["title"]
+    assert observed["foreignRequests"] == []
+    assert observed["pageErrors"] == []
+    assert observed["consoleErrors"] == []
+    assert observed["cspViolations"] == []
+
+    # the header typed in the Headers tab goes with the query, which a REGULATOR may run
+    run = steps["run"]
+    assert run["sent"] == [f"Bearer {key}"]
+    assert run["status"] == 200 and "errors" not in run["body"], run["body"]
+    assert isinstance(run["body"]["data"]["linkageStats"], list)
+    assert key in run["headerEditor"]
+
+    # GraphiQL stored its tabs and history (with the headers) in memory; the browser's
+    # storage holds the key nowhere, and a reload starts without it
+    storage = steps["storage"]
+    assert "graphiql:queries" in storage["memoryKeys"]
+    stored = storage["local"] + storage["session"]
+    assert [name for name, value in stored if key in name or key in value] == []
+    assert key not in steps["reload"]["headerEditor"]
+
+    # a link carrying a document, variables and headers prefills nothing and runs nothing:
+    # the only request on load is the schema's introspection, without the link's header
+    opened = steps["prefill"]
+    assert opened["posts"] and all("IntrospectionQuery" in p["query"] for p in opened["posts"])
+    assert not any("Prefilled" in p["query"] for p in opened["posts"])
+    assert not any("x-prefilled" in p["headers"] for p in opened["posts"])
+    assert "Prefilled" not in opened["queryEditor"]
+
+    # `?query=` is GraphQL over HTTP GET (JSON, anonymous, queries only), never the IDE
+    direct = steps["queryParam"]
+    assert direct["contentType"].startswith("application/json")
+    assert direct["posts"] == 0 and direct["ide"] is False
+
+    assert sorted(p.name for p in GRAPHIQL_ARTIFACTS.glob("*.png")) == [
+        "01-graphiql.png",
+        "02-query-run.png",
+        "03-prefill-ignored.png",
     ]
 
 

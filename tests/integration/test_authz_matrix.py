@@ -56,6 +56,7 @@ from tests.integration.conftest import WIPE
 from tests.integration.helpers import (
     enterprise_id,
     error_code,
+    flush_access_records,
     flush_check_records,
     person_id,
     register,
@@ -133,6 +134,8 @@ EXPECTED: dict[str, frozenset[Role]] = {
     "riskClusters": REGULATORS,
     "exportNeighbourhood": REGULATORS,
     "searchSubjects": REGULATORS,
+    # the access records of personal-data reads (api/types/audit.py): REGULATE
+    "accessRecords": REGULATORS,
     # Mutation: registry (ADMIN only)
     "registerSubject": frozenset({ADMIN}),
     "registerHousehold": frozenset({ADMIN}),
@@ -509,11 +512,15 @@ CALLS: dict[str, Prepare] = {
 AUTH_CODES = {"FORBIDDEN", "UNAUTHENTICATED"}
 # fields whose calls (or preparations) record checks, written in the background
 RECORDS_CHECKS = {"jointSanctionCheck", "batchCheck", "recordFeedback"}
+# fields whose calls by approval systems leave access records, also in the background
+RECORDS_READS = {"subject", "sanction", "integrityScore", "integrityBenefits"}
 
 
 def land_check_records(api: ApiServer, field: str) -> None:
     if field in RECORDS_CHECKS:
         flush_check_records(api)
+    if field in RECORDS_READS:
+        flush_access_records(api)
 
 
 SNAPSHOT_NODES = "MATCH (n) WHERE NOT n:Migration RETURN labels(n) AS l, properties(n) AS p"
@@ -612,36 +619,76 @@ async def test_authorisation_matrix(
 SUBSCRIPTIONS = root_fields("Subscription")
 
 
+async def _ws_session(url: str, key: str | None) -> tuple[Any, dict[str, Any] | None]:
+    """A graphql-transport-ws connection that sent its connection_init: (socket, the
+    connection_ack) or, when the server closed it instead, (None, {"close": code})."""
+    ws = await websockets.connect(
+        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+    )
+    payload = {"Authorization": f"Bearer {key}"} if key else {}
+    await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+    try:
+        return ws, json.loads(await asyncio.wait_for(ws.recv(), 10))
+    except websockets.ConnectionClosed as closed:
+        await ws.close()
+        return None, {"close": closed.rcvd.code if closed.rcvd else None}
+
+
 @pytest.mark.parametrize("field", SUBSCRIPTIONS)
 async def test_subscription_authorisation(field: str, api_server: ApiServer, world: World) -> None:
-    """Subscriptions over graphql-transport-ws, each caller: refused with the role's code, or
-    accepted (no error while it waits for events)."""
+    """Subscriptions over graphql-transport-ws, each caller: a connection whose key may not
+    subscribe is closed at connection_init (4401 without a key or with one nobody issued,
+    4403 for a role that may not), one that may is acknowledged and its subscription
+    waits for events without an error."""
     root = SCHEMA.subscription_type
     assert root is not None
     args = minimal_arguments(root.fields[field].args, hints=world.hints())
     query = f"subscription {{ {field}({args}) {_shallow(root.fields[field].type)} }}"
     url = api_server.url.replace("http", "ws") + "/graphql"
-    for label, key in CALLERS.items():
-        async with websockets.connect(
-            url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
-        ) as ws:
-            payload = {"Authorization": f"Bearer {key}"} if key else {}
-            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+    for label, key in [*CALLERS.items(), ("unknown key", "nobody-issued-this-key")]:
+        ws, first = await _ws_session(url, key)
+        role = role_of(key)
+        if role not in EXPECTED[field]:
+            expected = 4401 if key is None or role is None else 4403
+            assert ws is None and first == {"close": expected}, (field, label, first)
+            continue
+        assert ws is not None and first == {"type": "connection_ack"}, (field, label, first)
+        try:
             await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
-            try:
-                message = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
-            except TimeoutError:
-                message = None
-        if role_of(key) in EXPECTED[field]:
-            assert message is None, (field, label, message)
-        else:
-            assert message is not None, (field, label)
-            errors = (
-                message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(ws.recv(), 0.5)  # subscribed: nothing until an event
+        finally:
+            await ws.close()
+
+
+@pytest.mark.parametrize("kind", ["Query", "Mutation"])
+async def test_the_websocket_carries_no_query_or_mutation_for_any_role(
+    kind: str, api_server: ApiServer, graph: Graph, world: World
+) -> None:
+    """Over the socket, a query or mutation is refused for every role that may connect,
+    before it runs: there is one path for them, POST /graphql, with its controls."""
+    subject = enterprise_id()
+    operations = {
+        "Query": f'{{ subject(id: "{world.company}") {{ id }} }}',
+        "Mutation": f'mutation {{ registerSubject(input: {{id: "{subject}", kind: ENTERPRISE, '
+        'name: "WS"}) { id } }',
+    }
+    url = api_server.url.replace("http", "ws") + "/graphql"
+    for label, key in CALLERS.items():
+        ws, _ = await _ws_session(url, key)
+        if ws is None:
+            continue  # roles that may not subscribe never get this far
+        try:
+            await ws.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": operations[kind]}})
             )
-            expected = "FORBIDDEN" if role_of(key) in KEYED else "UNAUTHENTICATED"
-            assert errors[0]["extensions"]["code"] == expected, (field, label, message)
+            message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        finally:
+            await ws.close()
+        assert message["type"] == "error", (label, message)
+        assert message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "subscriptions only" in message["payload"][0]["message"]
+    assert await graph.read("MATCH (s:Subject {id: $id}) RETURN s", {"id": subject}) == []
 
 
 # -- personal identifiers never reach PUBLIC unmasked ----------------------------------------

@@ -9,10 +9,11 @@ import pytest
 
 from api.cli import main as cli_main
 from graph_model.checks import CheckEngine
+from graph_model.contact_key import KEY_FILE_NAME, load_key
 from graph_model.csv_import import import_files
 from graph_model.driver import Graph
 from rules.loader import load_catalogue
-from tests.conftest import Neo4jServer
+from tests.conftest import TEST_DATA, Neo4jServer
 from tests.unit.test_csv_import import (
     BUSINESS,
     ENTERPRISE,
@@ -24,6 +25,8 @@ from tests.unit.test_csv_import import (
     write,
 )
 
+KEY_FILE = TEST_DATA / KEY_FILE_NAME
+CONTACT_KEY = load_key(KEY_FILE, create=True)
 COUNTS = (
     "MATCH (n) WHERE n:Subject OR n:Household OR n:Sanction "
     "WITH count(n) AS nodes "
@@ -43,7 +46,7 @@ async def test_good_files_load_and_the_check_sees_them(tmp_path: Path, graph: Gr
     )
     catalogue = load_catalogue()
     report, written = await import_files(
-        graph.driver, graph.database, files, catalogue, progress=False
+        graph.driver, graph.database, files, catalogue, contact_key=CONTACT_KEY, progress=False
     )
     assert report.ok, report.format()
     assert written == {"subjects": 5, "households": 1, "links": 6, "sanctions": 2}
@@ -70,7 +73,9 @@ async def test_good_files_load_and_the_check_sees_them(tmp_path: Path, graph: Gr
     assert ("LEGAL_REPRESENTATIVE", "S-1") in roles
 
     # importing the same files again rewrites, never duplicates
-    report, _ = await import_files(graph.driver, graph.database, files, catalogue, progress=False)
+    report, _ = await import_files(
+        graph.driver, graph.database, files, catalogue, contact_key=CONTACT_KEY, progress=False
+    )
     assert report.ok
     assert await counts(graph) == (8, 6)
 
@@ -81,7 +86,12 @@ async def test_a_bad_row_writes_nothing(tmp_path: Path, graph: Graph) -> None:
         tmp_path, subjects=SUBJECTS, households=HOUSEHOLDS, links=bad_links, sanctions=SANCTIONS
     )
     report, written = await import_files(
-        graph.driver, graph.database, files, load_catalogue(), progress=False
+        graph.driver,
+        graph.database,
+        files,
+        load_catalogue(),
+        contact_key=CONTACT_KEY,
+        progress=False,
     )
     assert written is None
     assert [str(p) for p in report.problems] == [
@@ -96,13 +106,19 @@ async def test_links_may_name_subjects_already_in_the_database(
 ) -> None:
     catalogue = load_catalogue()
     first = write(tmp_path, subjects=SUBJECTS, households=HOUSEHOLDS)
-    assert (await import_files(graph.driver, graph.database, first, catalogue, progress=False))[
-        0
-    ].ok
+    report, _ = await import_files(
+        graph.driver, graph.database, first, catalogue, contact_key=CONTACT_KEY, progress=False
+    )
+    assert report.ok
     later = tmp_path / "later"
     later.mkdir()
     report, written = await import_files(
-        graph.driver, graph.database, write(later, links=LINKS), catalogue, progress=False
+        graph.driver,
+        graph.database,
+        write(later, links=LINKS),
+        catalogue,
+        contact_key=CONTACT_KEY,
+        progress=False,
     )
     assert report.ok, report.format()
     assert written == {"links": 6}
@@ -115,7 +131,10 @@ def test_the_command_reports_bad_rows_and_exits_1(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("NEO4J_URI", neo4j_server.uri)
+    monkeypatch.setenv("NEO4J_USER", neo4j_server.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_server.password)
     monkeypatch.setenv("NEO4J_DATABASE", neo4j_server.database)
+    monkeypatch.setenv("CREDITLINK_CONTACT_HASH_KEY_FILE", str(KEY_FILE))
     files = write(tmp_path, subjects=SUBJECTS + "91330302MA2B3C4D62,ENTERPRISE,坏,330302,,,,,\n")
     assert cli_main(["import", "--subjects", str(files.subjects), "--quiet"]) == 1
     err = capsys.readouterr().err

@@ -15,11 +15,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-import os
-import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +28,17 @@ import httpx
 import pytest
 
 from api.settings import Settings
-from graph_model.driver import open_graph
 from graph_model.identifiers import make_uscc
 from graph_model.runtime.embedded import EmbeddedNeo4j
-from tests.conftest import TEST_DATA, free_port
+from tests.conftest import free_port
+from tests.integration.helpers import (
+    count_by_id,
+    neo4j_answers,
+    own_embedded_neo4j,
+    readyz,
+    send,
+    wait_for,
+)
 from tests.integration.test_limits import serve_app
 
 REGISTER = "mutation($input: SubjectInput!) { registerSubject(input: $input) { id } }"
@@ -99,59 +105,10 @@ class Load:
                     time.sleep(0.05)
 
 
-def send(client: httpx.Client, query: str, variables: dict[str, Any]) -> str:
-    try:
-        response = client.post("/graphql", json={"query": query, "variables": variables})
-    except httpx.HTTPError:
-        return "transport"
-    if response.status_code != 200:
-        return f"HTTP {response.status_code}"
-    body = response.json()
-    if body.get("errors"):
-        return str(body["errors"][0]["extensions"]["code"])
-    return "ack" if body.get("data") else "no data"
-
-
-def wait_for(predicate: Any, timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
-
-
-def readyz(url: str) -> httpx.Response | None:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=15)
-    except httpx.HTTPError:
-        return None
-
-
 @pytest.fixture
-def own_neo4j() -> Any:
-    data_dir = TEST_DATA / f"faults-{os.getpid()}"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    neo4j = EmbeddedNeo4j(data_dir, free_port(), heap_mb=512, pagecache_mb=64)
-    neo4j.start()
-    try:
+def own_neo4j() -> Iterator[EmbeddedNeo4j]:
+    with own_embedded_neo4j("faults") as neo4j:
         yield neo4j
-    finally:
-        # its data is thrown away: no need to wait out a graceful shutdown (10 s and more);
-        # past the timeout, stop() kills it and reaps it
-        neo4j.stop(timeout=1.0)
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-async def _count(uri: str, query: str, ids: list[str]) -> dict[str, int]:
-    async with open_graph(uri, "neo4j", "", "neo4j") as graph:
-        rows = await graph.read(query, {"ids": ids})
-    return {r["id"]: r["n"] for r in rows}
-
-
-async def _answers(uri: str) -> None:
-    async with open_graph(uri, "neo4j", "", "neo4j") as graph:
-        await graph.read("RETURN 1 AS ok")
 
 
 COUNT_SUBJECTS = "UNWIND $ids AS id OPTIONAL MATCH (s:Subject {id: id}) RETURN id, count(s) AS n"
@@ -165,6 +122,7 @@ def test_neo4j_stopped_mid_load_and_started_again(
         port=free_port(),
         data_dir=own_neo4j.data_dir,
         neo4j_uri=own_neo4j.uri,
+        neo4j_password=own_neo4j.password,
         api_keys_file=keys_file,
         seed="none",
     )
@@ -237,7 +195,7 @@ def test_neo4j_stopped_mid_load_and_started_again(
         bolt_at = time.monotonic()
         # Neo4j has returned when it answers a query (a fresh driver of our own): the Bolt
         # port opens before the database is started, and a cold JVM is slow at first
-        asyncio.run(_answers(own_neo4j.uri))
+        asyncio.run(neo4j_answers(own_neo4j))
         back_at = time.monotonic()
         timeline: list[str] = []
 
@@ -300,10 +258,10 @@ def test_neo4j_stopped_mid_load_and_started_again(
         registered = [a for a in attempts if a.kind == "register"]
         imposed = [a for a in attempts if a.kind == "impose"]
         subjects = asyncio.run(
-            _count(own_neo4j.uri, COUNT_SUBJECTS, [a.client_id for a in registered])
+            count_by_id(own_neo4j, COUNT_SUBJECTS, [a.client_id for a in registered])
         )
         sanctions = asyncio.run(
-            _count(own_neo4j.uri, COUNT_SANCTIONS, [a.client_id for a in imposed])
+            count_by_id(own_neo4j, COUNT_SANCTIONS, [a.client_id for a in imposed])
         )
         lost = [
             a.client_id for a in registered if a.outcome == "ack" and subjects[a.client_id] != 1
@@ -319,10 +277,10 @@ def test_neo4j_stopped_mid_load_and_started_again(
                 assert send(client, query, attempt.variables) == "ack", attempt
                 assert send(client, query, attempt.variables) == "ack", attempt  # twice, even
         subjects = asyncio.run(
-            _count(own_neo4j.uri, COUNT_SUBJECTS, [a.client_id for a in registered])
+            count_by_id(own_neo4j, COUNT_SUBJECTS, [a.client_id for a in registered])
         )
         sanctions = asyncio.run(
-            _count(own_neo4j.uri, COUNT_SANCTIONS, [a.client_id for a in imposed])
+            count_by_id(own_neo4j, COUNT_SANCTIONS, [a.client_id for a in imposed])
         )
         assert set(subjects.values()) == {1}, subjects
         assert set(sanctions.values()) == {1}, sanctions

@@ -31,6 +31,7 @@ from graph_model.driver import Graph
 from graph_model.identifiers import make_resident_id, make_uscc
 from rules.loader import load_catalogue
 from tests.conftest import ApiServer
+from tests.documents import doubling_document, fragment_dags
 from tests.integration.conftest import WIPE
 
 CONTRACT_CODES = frozenset(
@@ -248,8 +249,8 @@ def operations(
     sdl: str | None = None, world: FuzzWorld = WORLD, *, naive_datetimes: bool = False
 ) -> st.SearchStrategy[str]:
     """Operations over the whole schema: mostly one root field each (every field equally
-    likely, so each resolver is reached), some selecting many root fields, and one in
-    five with a single schema violation (Mode.NEGATIVE)."""
+    likely, so each resolver is reached), some selecting many root fields, one in six
+    with a single schema violation (Mode.NEGATIVE) and one in six made of fragments."""
     schema = sdl or schema_sdl()
     parsed = build_graphql_schema(schema)
     scalars = custom_scalars(world, naive_datetimes=naive_datetimes)
@@ -266,8 +267,13 @@ def operations(
         queries(schema, custom_scalars=scalars, mode=Mode.NEGATIVE),
         mutations(schema, custom_scalars=scalars, mode=Mode.NEGATIVE),
     )
-    return st.integers(0, 9).flatmap(
-        lambda n: one_field if n < 6 else many_fields if n < 8 else invalid
+    # fragments spreading fragments, several times each: the shape that made the query
+    # limits' walk exponential (tests/security/test_query_limits.py)
+    fragment_heavy = st.one_of(fragment_dags(), st.integers(1, 60).map(doubling_document))
+    return st.integers(0, 11).flatmap(
+        lambda n: (
+            one_field if n < 6 else many_fields if n < 8 else invalid if n < 10 else fragment_heavy
+        )
     )
 
 

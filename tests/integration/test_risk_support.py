@@ -14,14 +14,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from graph_model import bulk
+from graph_model.contact_key import KEY_FILE_NAME, load_key
 from graph_model.driver import Graph
 from graph_model.identifiers import SubjectKind
 from graph_model.labels import Rel
+from tests.conftest import TEST_DATA
 from tests.integration.helpers import business_id, enterprise_id, institution_id, person_id
 
 _links = itertools.count(1)
 _sanctions = itertools.count(1)
 
+# the test data dir's key, as the API settings of the tests name that dir
+CONTACT_KEY = load_key(TEST_DATA / KEY_FILE_NAME, create=True)
 NOW = "2026-11-01T10:00:00+08:00"
 NOW_DAY = dt.date(2026, 11, 1)
 
@@ -100,7 +104,9 @@ async def put(
     for row in subjects:
         by_kind[row["kind"]].append(row)
     for kind, rows in by_kind.items():
-        await bulk.write_subjects(graph.driver, graph.database, SubjectKind(kind), rows)
+        await bulk.write_subjects(
+            graph.driver, graph.database, SubjectKind(kind), rows, contact_key=CONTACT_KEY
+        )
     household_rows = list(households)
     if household_rows:
         await bulk.write_households(graph.driver, graph.database, household_rows)

@@ -7,12 +7,16 @@ from typing import Any
 import pytest
 from neo4j.time import Date, DateTime
 
+from graph_model.contact_key import KEY_FILE_NAME, load_key
 from graph_model.labels import KIND_LABEL, Label, Rel, SystemRel
 from seeds.demo import DEMO_SHOWCASE, SHOWCASE_NAME, demo_world
 from seeds.generator import World
 from seeds.loader import load_world
+from tests.conftest import TEST_DATA
 
 pytestmark = pytest.mark.integration
+
+CONTACT_KEY = load_key(TEST_DATA / KEY_FILE_NAME, create=True)
 
 NODE_LABELS = (
     Label.SUBJECT,
@@ -85,12 +89,14 @@ async def test_demo_world_loads_as_counted_and_reloads_without_duplicates(
     expected = world.counts()
 
     # small batches: many transactions, both writers busy, blocks split across batches
-    written = await load_world(driver, database, world, batch_size=97, progress=False)
+    written = await load_world(
+        driver, database, world, contact_key=CONTACT_KEY, batch_size=97, progress=False
+    )
     assert written == expected
     assert await graph_counts(driver, database, world) == expected
     first = await showcase(driver, database)
 
-    again = await load_world(driver, database, world, progress=False)
+    again = await load_world(driver, database, world, contact_key=CONTACT_KEY, progress=False)
     assert again == expected
     assert await graph_counts(driver, database, world) == expected
     second = await showcase(driver, database)

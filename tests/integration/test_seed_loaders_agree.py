@@ -11,14 +11,18 @@ from typing import Any
 
 import pytest
 
+from graph_model.contact_key import KEY_FILE_NAME, load_key, marker_properties
 from graph_model.driver import create_driver
 from graph_model.labels import KIND_LABEL, Label, Rel, SystemRel
 from graph_model.runtime.embedded import EmbeddedNeo4j
 from seeds.admin_import import import_world
 from seeds.generator import World, WorldSpec, generate
 from seeds.loader import load_world
+from tests.conftest import TEST_DATA
 
 pytestmark = pytest.mark.integration
+
+CONTACT_KEY = load_key(TEST_DATA / KEY_FILE_NAME, create=True)
 
 # The world's own records; Department nodes are counted apart (the catalogue's are in the
 # session's database before any load).
@@ -63,8 +67,10 @@ async def _dump(driver: Any, database: str, world: World) -> dict[str, Any]:
     counts[Label.DEPARTMENT.value] = departments[0]["n"]
     links = await rows(LINKS, types=[rel.value for rel in Rel])
     subjects = await rows(SUBJECTS)
+    key_records = await rows("MATCH (k:ContactKey) RETURN properties(k) AS k")
     return {
         "counts": counts,
+        "contact_key": [r["k"] for r in key_records],
         "links": sorted(tuple(sorted(r.items())) for r in links),
         "subjects": sorted(
             (r["id"], tuple(sorted(r["labels"])), tuple(sorted(r["props"].items())))
@@ -77,19 +83,27 @@ async def test_unwind_and_admin_import_build_the_same_graph_with_history(
     driver: Any, database: str, world: World, tmp_path: Path
 ) -> None:
     expected = world.counts()
-    assert await load_world(driver, database, world, batch_size=500, progress=False) == expected
+    written = await load_world(
+        driver, database, world, contact_key=CONTACT_KEY, batch_size=500, progress=False
+    )
+    assert written == expected
     unwind = await _dump(driver, database, world)
     assert unwind["counts"] == expected
 
     data_dir = tmp_path / "admin"
     report = import_world(
-        world, data_dir / "neo4j", workers=2, csv_dir=tmp_path / "csv", log=lambda _: None
+        world,
+        data_dir / "neo4j",
+        contact_key=CONTACT_KEY,
+        workers=2,
+        csv_dir=tmp_path / "csv",
+        log=lambda _: None,
     )
     assert report.counts == {k: v for k, v in expected.items() if v}
     store = EmbeddedNeo4j(data_dir, _free_port(), heap_mb=512, pagecache_mb=128)
     store.start(timeout=300)
     try:
-        admin_driver = create_driver(store.uri, "neo4j", "")
+        admin_driver = create_driver(store.uri, *store.auth)
         try:
             admin = await _dump(admin_driver, "neo4j", world)
         finally:
@@ -101,6 +115,8 @@ async def test_unwind_and_admin_import_build_the_same_graph_with_history(
     assert admin["counts"] == unwind["counts"]
     assert admin["links"] == unwind["links"]
     assert admin["subjects"] == unwind["subjects"]
+    # both record the key, so a later writer never takes the keyed hashes for bare ones
+    assert admin["contact_key"] == unwind["contact_key"] == [marker_properties(CONTACT_KEY)]
     ended = [r for r in unwind["links"] if dict(r)["validTo"] is not None]
     assert {dict(r)["type"] for r in ended} >= {
         Rel.MEMBER_OF.value,

@@ -63,7 +63,7 @@ def _rows(count: int) -> list[dict[str, Any]]:
 async def test_make_room_returns_at_once_while_the_buffer_has_room() -> None:
     graph = _Graph()
     graph.gate = asyncio.Event()  # nothing could be written
-    recorder = _recorder(graph, max_pending=5)
+    recorder = _recorder(graph, backlog=5)
     for row in _rows(5):
         recorder.record(row)
     await asyncio.wait_for(recorder.make_room(), 0.5)
@@ -73,7 +73,7 @@ async def test_make_room_returns_at_once_while_the_buffer_has_room() -> None:
 async def test_a_caller_over_the_bound_waits_until_the_writer_catches_up() -> None:
     graph = _Graph()
     graph.gate = asyncio.Event()
-    recorder = _recorder(graph, batch_size=4, interval=0.01, max_pending=5)
+    recorder = _recorder(graph, batch_size=4, interval=0.01, backlog=5)
     recorder.start()
     try:
         for row in _rows(12):
@@ -93,7 +93,7 @@ async def test_a_caller_over_the_bound_waits_until_the_writer_catches_up() -> No
 async def test_while_nothing_can_be_written_a_caller_goes_on_and_no_record_is_dropped() -> None:
     graph = _Graph()
     graph.failing = True
-    recorder = _recorder(graph, interval=0.01, max_pending=2, room_timeout=0.1)
+    recorder = _recorder(graph, interval=0.01, backlog=2, room_timeout=0.1)
     recorder.start()
     try:
         for row in _rows(3):
@@ -109,7 +109,7 @@ async def test_while_nothing_can_be_written_a_caller_goes_on_and_no_record_is_dr
 
 async def test_batches_count_as_their_checks_and_are_written_whole() -> None:
     graph = _Graph()
-    recorder = _recorder(graph, batch_size=5, max_pending=8, room_timeout=0.05)
+    recorder = _recorder(graph, batch_size=5, backlog=8, room_timeout=0.05)
     for size in (3, 3, 3, 1):
         recorder.record_batch({"id": f"B{size}", "size": size})
     for row in _rows(2):
@@ -126,7 +126,7 @@ async def test_batches_count_as_their_checks_and_are_written_whole() -> None:
 async def test_a_batch_over_the_bound_waits_for_the_writer() -> None:
     graph = _Graph()
     graph.gate = asyncio.Event()
-    recorder = _recorder(graph, batch_size=4, interval=0.01, max_pending=5)
+    recorder = _recorder(graph, batch_size=4, interval=0.01, backlog=5)
     recorder.start()
     try:
         recorder.record_batch({"id": "B1", "size": 6})

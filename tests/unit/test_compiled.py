@@ -264,7 +264,7 @@ def test_what_a_plan_cannot_do_exactly_is_left_to_strawberry(query: str, reason:
 
 
 def test_the_document_cache_remembers_plans_and_compiles_only_valid_documents() -> None:
-    cache = DocumentCache([], max_tokens=1000, introspection=True)
+    cache = DocumentCache(None, max_tokens=1000, introspection=True)
     query = "{ tree(size: 1) { label } }"
     document = cache.parse(query)
     operation = document.definitions[0]

@@ -6,14 +6,14 @@ import pytest
 from graphql import GraphQLError, build_schema
 
 from api.documents import CACHED_QUERY_CHARS, DocumentCache
-from api.limits import limits_rule
+from api.limits import QueryLimits
 
 SCHEMA = build_schema("type Query { a: Int, b: Query }")
 
 
 def _cache(*, introspection: bool = True, maxsize: int = 4, max_tokens: int = 100) -> DocumentCache:
     return DocumentCache(
-        [limits_rule(max_depth=3, max_aliases=2)],
+        QueryLimits(max_depth=3, max_aliases=2),
         max_tokens=max_tokens,
         introspection=introspection,
         maxsize=maxsize,

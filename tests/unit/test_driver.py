@@ -1,5 +1,6 @@
 """graph_model.driver.Graph alone, with a stand-in driver: auto-commit reads and their
-retries, and database work that outlives a cancelled caller."""
+retries, database work that outlives a cancelled caller, and the time limit every
+transaction carries."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from neo4j import exceptions as neo4j_errors
 
 from graph_model import driver as driver_module
 from graph_model.driver import Graph
-from graph_model.errors import InternalError, ServiceUnavailable
+from graph_model.errors import InternalError, QueryTooComplex, ServiceUnavailable
 
 
 class _Result:
@@ -45,6 +46,8 @@ class _Driver:
         self.sessions_closed = 0
         self.completed = 0  # runs that got past the gate: not cancelled half-way
         self.gate: asyncio.Event | None = None
+        self.queries: list[Any] = []  # what each run was given (a Query, with its timeout)
+        self.work_timeouts: list[float | None] = []  # of transaction functions
 
     def session(self, **_: Any) -> _Driver:
         return self
@@ -55,7 +58,12 @@ class _Driver:
     async def __aexit__(self, *_: Any) -> None:
         self.sessions_closed += 1
 
-    async def run(self, query: str, params: dict[str, Any]) -> _Result:
+    async def execute_write(self, work: Any) -> Any:
+        self.work_timeouts.append(getattr(work, "timeout", None))
+        return await work(self)  # the stand-in is its own transaction: tx.run is run
+
+    async def run(self, query: Any, params: dict[str, Any] | None = None) -> _Result:
+        self.queries.append(query)
         step = self.script[min(self.runs, len(self.script) - 1)]
         self.runs += 1
         if self.gate is not None:
@@ -165,3 +173,38 @@ def test_a_statement_is_sent_as_its_text_and_logged_short() -> None:
         return bytes(buffer.data)
 
     assert packed(statement) == packed(text)
+
+
+async def test_every_transaction_carries_the_time_limit() -> None:
+    graph, fake = _graph([[{"ok": 1}]])
+    graph.query_timeout = 1.5
+    await graph.read("RETURN 1 AS ok")
+    await graph.write("RETURN 1 AS ok")
+
+    async def work(tx: Any) -> int:
+        await tx.run("RETURN 1 AS ok")
+        return 1
+
+    assert await graph.write_tx(work) == 1
+    assert [getattr(q, "timeout", None) for q in fake.queries[:1]] == [1.5]  # the read
+    assert fake.work_timeouts == [1.5, 1.5]  # the write and the transaction function
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+    ],
+)
+async def test_a_timed_out_query_is_query_too_complex_and_not_retried(code: str) -> None:
+    timed_out = neo4j_errors.Neo4jError._hydrate_neo4j(code=code, message="timed out")
+    graph, fake = _graph([timed_out, [{"ok": 1}]])
+    graph.query_timeout = 2.0
+    with pytest.raises(QueryTooComplex) as raised:
+        await graph.read("MATCH (n) RETURN count(n) AS n", name="riskClusters")
+    assert raised.value.message == (
+        "riskClusters: the database query ran past its 2 s time limit and was stopped; "
+        "ask for less (a narrower filter, a smaller depth, fewer ids)"
+    )
+    assert fake.runs == 1

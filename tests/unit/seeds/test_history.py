@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from graph_model.contact_key import ContactKey
 from graph_model.csv_import import link_row
 from graph_model.identifiers import SubjectKind
 from graph_model.labels import RELATION_ENDS, ROLE_VALUES, Rel
@@ -237,7 +238,7 @@ def test_history_invariants_hold_at_any_small_scale(n: int, seed: int) -> None:
 
 def test_admin_import_csvs_carry_the_history(tmp_path: Path) -> None:
     world = generate(WorldSpec(n_subjects=2_000, seed=5, link_history=True))
-    counts, _ = write_csvs(world, tmp_path, workers=1)
+    counts, _ = write_csvs(world, tmp_path, contact_key=ContactKey.generate(), workers=1)
     assert counts == {k: v for k, v in world.counts().items() if v}
     with (tmp_path / "links-00.csv").open(encoding="utf-8") as f:
         links = {(row[2], row[3]): row for row in csv.reader(f)}
