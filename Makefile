@@ -19,15 +19,15 @@ CONSOLE_SOURCES := console/package.json console/package-lock.json console/index.
 	console/graphiql.html console/vite.config.ts console/vite.graphiql.config.ts \
 	console/vite.shared.ts console/tsconfig.json $(shell find console/src -type f 2>/dev/null)
 
-.PHONY: run test install lock runtime console browser neo4j-start neo4j-stop lint format schema bench clean
+.PHONY: run test install lock runtime console browser neo4j-start neo4j-stop lint format schema settings-doc bench clean
 
 run: install runtime console
 	$(BIN)/creditlink serve
 
 test: install runtime console browser
 	$(BIN)/creditlink export-schema --check
-	$(BIN)/ruff check api graph_model rules seeds tests bench
-	$(BIN)/ruff format --check api graph_model rules seeds tests bench
+	$(BIN)/ruff check api domain graph_model rules seeds testkit tests bench
+	$(BIN)/ruff format --check api domain graph_model rules seeds testkit tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
@@ -88,21 +88,25 @@ neo4j-stop: install
 	$(BIN)/creditlink neo4j-stop
 
 lint: install
-	$(BIN)/ruff check api graph_model rules seeds tests bench
-	$(BIN)/ruff format --check api graph_model rules seeds tests bench
+	$(BIN)/ruff check api domain graph_model rules seeds testkit tests bench
+	$(BIN)/ruff format --check api domain graph_model rules seeds testkit tests bench
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff check --fix api graph_model rules seeds tests bench
-	$(BIN)/ruff format api graph_model rules seeds tests bench
+	$(BIN)/ruff check --fix api domain graph_model rules seeds testkit tests bench
+	$(BIN)/ruff format api domain graph_model rules seeds testkit tests bench
 
 # the scale-and-speed benchmark (bench/README.md): `make bench SCALE=1000000` for 1M
 SCALE ?= 100000
 bench: install runtime
-	$(BIN)/creditlink bench --scale $(SCALE)
+	$(BIN)/python -m bench --scale $(SCALE)
 
 schema: install
 	$(BIN)/creditlink export-schema
+
+# the README's configuration table, from api/settings.py (tests/unit/test_settings_doc.py checks it)
+settings-doc: install
+	$(BIN)/creditlink settings --markdown --write README.md
 
 clean:
 	rm -rf $(VENV) target .pytest_cache .mypy_cache

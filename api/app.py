@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,27 +15,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
+from api.analytics import AnalyticsPool
 from api.auth import DemoKey, KeyRing, write_demo_keys
 from api.console import console_routes
 from api.context import AppState
 from api.events import EventBroker
 from api.graphiql import graphiql_routes
-from api.http import CreditLinkApp, RequestIdMiddleware, graphql_endpoint, json_response
+from api.http import RequestIdMiddleware, graphql_endpoint, json_response
 from api.keys_watch import KeyFileWatcher
 from api.metrics import Metrics
 from api.schema import build_schema
 from api.settings import Settings
 from api.websocket import websocket_endpoint
+from domain.errors import CreditLinkError
+from domain.time import utc_now
 from graph_model import migrations
 from graph_model.access_records import AccessRecorder
 from graph_model.catalogue_sync import sync_departments
 from graph_model.check_records import CheckRecorder
 from graph_model.checks import CheckEngine
 from graph_model.driver import Graph, create_driver
-from graph_model.errors import CreditLinkError
 from graph_model.impact import ImpactEngine
-from graph_model.risk.analytics import AnalyticsPool
-from graph_model.values import utc_now
 from rules.loader import load_catalogue
 
 log = logging.getLogger("creditlink.app")
@@ -104,7 +104,11 @@ async def _warm_up(state: AppState) -> None:
     log.info("query plans warmed", extra={"seconds": round(time.perf_counter() - started, 3)})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, middleware: Sequence[Middleware] = ()
+) -> Starlette:
+    """The app. `middleware` wraps every HTTP and WebSocket request, /graphql's included,
+    inside the request-id middleware (so its log lines carry the request's id)."""
     settings = settings or Settings.from_env()
     catalogue = load_catalogue()  # refuses to start on a catalogue with errors
     keys_watcher = load_keyring(settings, set(catalogue.departments))
@@ -216,6 +220,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *console_routes(),
         *graphiql_routes(enabled=settings.graphiql),
     ]
-    return CreditLinkApp(
-        routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RequestIdMiddleware), *middleware],
     )

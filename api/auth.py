@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from graph_model.errors import CreditLinkError, Forbidden, Unauthenticated
+from domain.errors import CreditLinkError, Forbidden, Unauthenticated
 
 
 class Role(StrEnum):

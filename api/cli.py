@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api.settings import PROJECT_ROOT, Settings, SettingsError
@@ -50,11 +51,11 @@ def cmd_neo4j_stop(settings: Settings) -> int:
 
 
 async def _prepare(settings: Settings, seed: str) -> None:
+    from domain.errors import Conflict
     from graph_model import contact_key as contacts
-    from graph_model import migrations
+    from graph_model import migrations, registry
     from graph_model.catalogue_sync import sync_departments
     from graph_model.driver import open_graph
-    from graph_model.errors import Conflict
     from rules.loader import load_catalogue
 
     catalogue = load_catalogue()
@@ -66,8 +67,7 @@ async def _prepare(settings: Settings, seed: str) -> None:
         await sync_departments(graph, catalogue)
         load_demo = False
         if seed == "demo":
-            rows = await graph.read("MATCH (s:Subject) RETURN count(s) > 0 AS seeded")
-            load_demo = not rows[0]["seeded"]
+            load_demo = not await registry.holds_subjects(graph)
             if not load_demo:
                 print("database holds data: demo world not loaded")
         # The key is needed to write contacts, or to key a store from before keying (its
@@ -140,8 +140,8 @@ def cmd_serve(settings: Settings) -> int:
     sys.stdout.flush()
     configure_logging(settings.log_level)
     # Everything alive now (modules, the schema, the catalogue) lives as long as the
-    # process: frozen, the cyclic GC's full collections no longer walk it on the request
-    # path. Measured: open-loop p99 at 350 checks/s 21-57 -> 9-20 ms (bench/README.md).
+    # process: frozen, the cyclic GC's full collections no longer walk it, so their pauses
+    # stay short on the request path (docs/adr/0005-gc-freeze-at-start.md).
     gc.collect()
     gc.freeze()
     server = uvicorn.Server(server_config(app, settings))
@@ -176,6 +176,33 @@ def cmd_export_schema(check: bool) -> int:
     return 0
 
 
+def cmd_settings(markdown: bool, write: str | None) -> int:
+    """Every setting from its one definition (api/settings.py); `--write` puts the Markdown
+    table between the markers in a file (the README's Configuration)."""
+    from api.settings import markdown_table, reference, with_table
+
+    if write is not None:
+        path = Path(write)
+        try:
+            before = path.read_text(encoding="utf-8")
+            after = with_table(before)
+        except (OSError, ValueError) as exc:
+            print(f"creditlink settings: {path}: {exc}", file=sys.stderr)
+            return 1
+        if after == before:
+            print(f"{path}: the settings table is current")
+        else:
+            path.write_text(after, encoding="utf-8")
+            print(f"{path}: wrote the settings table")
+        return 0
+    if markdown:
+        print(markdown_table(), end="")
+        return 0
+    for name, default, accepted, meaning in reference():
+        print(f"{name} (default {default}; {accepted}): {meaning}".replace("`", ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="creditlink", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,19 +213,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed", help="load the demo world when the database is empty")
     export = sub.add_parser("export-schema", help="write schema.graphql from the code")
     export.add_argument("--check", action="store_true", help="fail when the file has drifted")
+    listing = sub.add_parser("settings", help="every CREDITLINK_*/NEO4J_* variable, its default")
+    listing.add_argument("--markdown", action="store_true", help="as the README's table")
+    listing.add_argument("--write", metavar="FILE", help="replace the table in FILE (README.md)")
     rules = sub.add_parser("rules", help="the rules catalogue")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True)
     check = rules_sub.add_parser("check", help="validate a catalogue directory")
     check.add_argument("directory", nargs="?", default=None)
-    sub.add_parser("bench", help="the scale-and-speed benchmark (bench/README.md)", add_help=False)
     from api.import_cli import add_arguments, cmd_import
 
     add_arguments(sub.add_parser("import", help="import subjects, links, sanctions from CSV"))
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["bench"]:
-        from api.bench_cli import main_bench
-
-        return main_bench(argv[1:])
     args = parser.parse_args(argv)
 
     if args.command == "rules":
@@ -207,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         return main_check(args.directory)
     if args.command == "export-schema":
         return cmd_export_schema(args.check)
+    if args.command == "settings":
+        return cmd_settings(args.markdown, args.write)
     settings = _settings()
     from graph_model.runtime.embedded import EmbeddedNeo4jError
 

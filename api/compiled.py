@@ -1,23 +1,36 @@
-"""Compiled execution of plain queries: a check's path without the general executor.
+"""Compiled plans: a plain query answered without strawberry's general executor.
 
-Why: for a check, strawberry and graphql-core spent ~0.2 ms of the API's ~1.05 ms of
-CPU on a query whose shape never changes: preparing the operation, running extension
-hooks, building an executor, collecting fields and completing the result field by field
-(bench/README.md, "What was tried"). Here a query document is compiled once, when it is
-first seen, into a plan of its root field and the tree below it. Each request then
-coerces its variables, calls the root field's own resolver (strawberry's wrapper, so
-argument conversion and our code run exactly as before), and completes the tree with a
-few closures.
+Why: approval systems send the same few plain query documents all day, and for each
+check strawberry and graphql-core prepared the operation, ran the extension hooks,
+built an executor and completed the result field by field. Measured at saturation
+against the same API with plans off (interleaved bursts at 100k, 1M and 9.47M subjects),
+plans cut the API's CPU per check from 1.00-1.11 ms to 0.81-0.84 ms, 17-24% of it.
 
-Only what a plan does exactly as graphql-core does is compiled: one query operation
-selecting one root field, with no fragments, directives or abstract types, and below the
-root only `__typename` and fields without arguments that are attribute reads or
-synchronous resolvers without field extensions. Every other document, and every request
-whose variables do not coerce, goes through strawberry unchanged. The completion keeps
+What: a query document is compiled once, when first seen, into a plan of its root field
+and the tree below it. Each request then coerces its variables, calls the root field's
+own resolver (strawberry's wrapper, so argument conversion and our code run as they
+would under strawberry), and completes the tree with a few closures that keep
 graphql-core's rules: a non-null field that comes back null nulls its nearest nullable
 ancestor, each error is located at its field with its path, leaves are coerced by their
-GraphQL type. `tests/unit/test_compiled.py` and `tests/integration/test_compiled_queries.py`
-run documents both ways and compare the answers.
+GraphQL type. Only what a plan does exactly as graphql-core does is compiled: one query
+operation selecting one root field, with no fragments, directives or abstract types, and
+below the root only `__typename` and fields without arguments that are attribute reads
+or synchronous resolvers without field extensions.
+
+Where: `api.execution.execute_operation` is the one place that chooses between a plan
+and strawberry; every other document, and every request whose variables do not coerce,
+goes to strawberry there, as does everything when `CREDITLINK_COMPILED_QUERIES=false`.
+`api.documents.DocumentCache.plan` remembers each valid operation's plan.
+
+A plan builds strawberry's own resolve info and reads strawberry's field definitions,
+so it relies on the internal names in `PRIVATE_NAMES` and the info layout in
+`INFO_FIELDS`; pyproject.toml holds strawberry and graphql-core to the versions the
+tests ran with. The tests that keep this honest: `tests/unit/test_private_names.py`
+(every private name resolves, the info layout is strawberry's), `tests/unit/test_compiled.py`
+(every completion rule, both ways), `tests/integration/test_compiled_queries.py` (every
+query root field for every caller, against an app with plans off) and
+`tests/integration/test_fuzz.py` (generated documents through both apps, whole
+responses compared).
 """
 
 from __future__ import annotations
@@ -37,19 +50,50 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     Undefined,
+    get_argument_values,
+    get_variable_values,
     is_leaf_type,
     located_error,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, inspect, is_awaitable, is_iterable
-from graphql.type.definition import GraphQLResolveInfoHelpers
+from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+# The names below strawberry's and graphql-core's public surface that plans (and
+# api.limits, for the cost of asynchronous fields) rely on, as "module:attribute".
+# tests/unit/test_private_names.py imports each and fails naming the one that moved.
+PRIVATE_NAMES: Final = (
+    "strawberry.schema.schema:_OperationContextAwareGraphQLResolveInfo",
+    "strawberry.schema.schema_converter:GraphQLCoreConverter.DEFINITION_BACKREF",
+    "strawberry.types.field:StrawberryField",
+    "strawberry.resolvers:is_default_resolver",
+)
+# The resolve info's fields in the order `_Run.info` passes them: strawberry's own
+# executor builds the same tuple (StrawberryGraphQLCoreExecutionContext.build_resolve_info).
+INFO_FIELDS: Final = (
+    "field_name",
+    "field_nodes",
+    "return_type",
+    "parent_type",
+    "path",
+    "schema",
+    "fragments",
+    "root_value",
+    "operation",
+    "variable_values",
+    "context",
+    "is_awaitable",
+    "abort_signal",
+    "async_helpers",
+    "operation_extensions",
+)
 
 # where strawberry keeps each GraphQL field's StrawberryField
 _DEFINITION: Final = GraphQLCoreConverter.DEFINITION_BACKREF
@@ -72,6 +116,7 @@ class _Run:
         self.pending: list[asyncio.Future[Any]] = []
 
     def info(self, field: _Field, path: Path) -> Any:
+        """The resolve info strawberry's executor would pass: positional, in INFO_FIELDS order."""
         plan = self.plan
         return _OperationContextAwareGraphQLResolveInfo(
             field.name,
@@ -140,7 +185,7 @@ class _Field:
             problem = "arguments below the root" if node.arguments else below_root(definition)
             if problem is not None:
                 raise NotCompiled(f"{self.key}: {problem}")
-            if getattr(self.resolve, "_is_default", False):
+            if self.resolve is not None and is_default_resolver(self.resolve):
                 # strawberry's own resolver for a basic field is exactly this read
                 self.attribute = strawberry_field.python_name
                 self.read = strawberry_field.default_resolver

@@ -11,24 +11,24 @@ from strawberry.dataloader import DataLoader
 from api.auth import Capability, KeyRing, Principal, Role
 from api.settings import Settings
 from api.sockets import SocketRegistry
+from domain.time import utc_now
 from graph_model import registry
 from graph_model.access_records import AccessRecorder, IdKind, access_row
 from graph_model.driver import Graph
 from graph_model.risk.config import RiskConfig
-from graph_model.values import utc_now
 from rules.models import Catalogue
 
 # whose reads of personal data leave an AccessRecord (Context.audit)
 AUDITED_ROLES = frozenset({Role.APPROVAL_SYSTEM})
 
 if TYPE_CHECKING:
+    from api.analytics import AnalyticsPool
     from api.events import EventBroker
     from api.keys_watch import KeyFileWatcher
     from api.metrics import Metrics
     from graph_model.check_records import CheckRecorder
     from graph_model.checks import CheckEngine
     from graph_model.impact import ImpactEngine
-    from graph_model.risk.analytics import AnalyticsPool
 
 
 @dataclass

@@ -6,8 +6,8 @@ its AST and its validation errors; the one strawberry extension below reads it o
 parse and validate steps (for HTTP and WebSocket alike), and `api.http` reads it for the
 limits it checks before execution. It replaces strawberry's ParserCache,
 ValidationCache, MaxTokensLimiter and AddValidationRules: four extensions whose hooks
-ran on every request (bench/README.md, "What was tried"). It also remembers each
-valid operation's compiled plan (`api.compiled`), or that it has none.
+ran on every request. It also remembers each valid operation's compiled plan
+(`api.compiled`), or that it has none.
 """
 
 from __future__ import annotations

@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationDefinitionNode
-from starlette.applications import Starlette
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,15 +28,16 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from api.context import AppState, Context
+from api.errors import ErrorCode, code_of
+from api.execution import Executed, execute_operation
 from api.graphiql import graphiql_page
 from api.limits import check_argument_sizes, root_field_names, select_operation
 from api.logging_setup import REQUEST_ID, current_request_id
-from graph_model.errors import CreditLinkError, ErrorCode
+from domain.errors import CreditLinkError
 
 log = logging.getLogger("creditlink.http")
 
 QUERY_ONLY = frozenset({OperationType.QUERY})
-GRAPHQL_METHODS = frozenset({"GET", "POST"})
 QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 # a caller's X-Request-Id is echoed and logged only when it is short and plain
@@ -89,37 +89,6 @@ def _request_id_bound(scope: Scope) -> Iterator[str]:
         REQUEST_ID.reset(token)
 
 
-class CreditLinkApp(Starlette):
-    """Starlette, except that GraphQL requests skip its router and middleware stack.
-
-    Every check is a POST to /graphql, and `graphql_endpoint` already answers every
-    outcome itself (its own 4xx, 500 without details, the request id header). On that
-    path Starlette's error and exception middlewares, the router and the request-id
-    middleware's send wrapper were ~10% of a check's profile samples; skipping them saved
-    ~4% of its API CPU (bench/README.md, "What was tried"). Other paths and methods,
-    WebSockets and the lifespan go through Starlette.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] == "/graphql"
-            and scope["method"] in GRAPHQL_METHODS
-        ):
-            scope["app"] = self
-            await _serve_graphql(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
-
-
-async def _serve_graphql(scope: Scope, receive: Receive, send: Send) -> None:
-    with _request_id_bound(scope) as request_id:
-        response = await graphql_endpoint(Request(scope, receive))
-        if "x-request-id" not in response.headers:
-            response.headers["x-request-id"] = request_id
-        await response(scope, receive, send)
-
-
 def json_response(
     payload: Any,
     status: int = 200,
@@ -140,7 +109,7 @@ def json_response(
 def error_payload(error: CreditLinkError) -> dict[str, Any]:
     return {
         "data": None,
-        "errors": [{"message": error.message, "extensions": {"code": error.code.value}}],
+        "errors": [{"message": error.message, "extensions": {"code": code_of(error).value}}],
     }
 
 
@@ -295,8 +264,9 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
     try:
         principal = state.keys.authenticate(request.headers.get("authorization"))
     except CreditLinkError as exc:
-        state.metrics.errors.labels(exc.code.value).inc()
-        log_request(request_id, INVALID_OPERATION, None, None, started, [exc.code.value])
+        code = code_of(exc).value
+        state.metrics.errors.labels(code).inc()
+        log_request(request_id, INVALID_OPERATION, None, None, started, [code])
         return json_response(error_payload(exc), 200, request_id)
 
     settings = state.settings
@@ -323,18 +293,12 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
             raise _reject(problem, request_id, 200)
 
     context = Context(state=state, principal=principal, request_id=request_id)
-    plan = (
-        schema.documents.plan(schema._schema, query, document, selected)
-        if settings.compiled_queries and document is not None and selected is not None
-        else None
+    executed = await _execute(
+        request, query, variables, operation_name, context, request_id, document, selected
     )
-    result = await plan.execute(context, variables) if plan is not None else None
-    if result is None:
-        result = await _execute(request, query, variables, operation_name, context, request_id)
-    else:
+    if executed.compiled:
         state.metrics.compiled.labels(label).inc()
-        if result.errors:
-            schema.process_errors(result.errors)
+    result = executed.result
 
     payload: dict[str, Any] = {"data": result.data}
     codes: list[str] = []
@@ -360,17 +324,21 @@ async def _execute(
     operation_name: str | None,
     context: Context,
     request_id: str,
-) -> ExecutionResult:
-    """The request through strawberry: every document a compiled plan does not cover."""
-    schema = request.app.state.schema
-    is_get = request.method == "GET"
+    document: DocumentNode | None,
+    selected: OperationDefinitionNode | None,
+) -> Executed:
+    """The request executed (`api.execution`), strawberry's refusals answered over HTTP."""
     try:
-        result: ExecutionResult = await schema.execute(
+        return await execute_operation(
+            request.app.state.schema,
             query,
-            variable_values=variables,
-            context_value=context,
-            operation_name=operation_name,
-            allowed_operation_types=QUERY_ONLY if is_get else QUERY_AND_MUTATION,
+            variables,
+            operation_name,
+            context,
+            document=document,
+            operation=selected,
+            allowed=QUERY_ONLY if request.method == "GET" else QUERY_AND_MUTATION,
+            compiled_queries=request.app.state.creditlink.settings.compiled_queries,
         )
     except InvalidOperationTypeError as exc:
         if exc.operation_type is OperationType.MUTATION:
@@ -395,7 +363,6 @@ async def _execute(
         ) from None
     except MissingQueryError:
         raise _reject("'query' must be a non-empty string", request_id) from None
-    return result
 
 
 def log_request(

@@ -2,7 +2,7 @@
 
 Every row is validated with the API's rules; a run with any bad row writes nothing and
 prints every problem as `file:line: field: reason` (exit status 1). The format is in
-bench/README.md ("CSV import format").
+docs/csv-import.md.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.errors import Conflict
     from graph_model import csv_import
     from graph_model.contact_key import ContactKey, ContactKeyError, load_key
     from graph_model.driver import create_driver
-    from graph_model.errors import Conflict
     from rules.loader import load_catalogue
 
     files = csv_import.ImportFiles(args.subjects, args.households, args.links, args.sanctions)

@@ -68,8 +68,8 @@ class JsonFormatter(logging.Formatter):
 class TickBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes the lines logged during one event-loop tick with one write.
 
-    Under load one tick serves many requests, each logging its line; a write (a
-    syscall) per line was ~3% of a check's API time (bench/README.md). Lines wait at most
+    Under load one tick serves many requests, each logging its line, and a write (a
+    syscall) per line is a visible share of a check's cost. Lines wait at most
     until the loop's next iteration, never for a timer: a quiet server writes each line
     as soon as the request that logged it yields. Warnings and above, and lines logged
     outside a running loop, are written at once with everything before them.
@@ -118,8 +118,8 @@ class TickBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def configure_logging(level: str = "INFO") -> None:
     # No line shows the caller's file and line, thread or process, so the logging module
-    # need not look them up for every record (its documented optimisations); the request
-    # log line alone was ~5% of a check's API CPU.
+    # need not look them up for every record (its documented optimisations): every
+    # request logs a line, so their cost is paid per request.
     logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False

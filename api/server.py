@@ -17,8 +17,8 @@ import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.errors import ErrorCode
 from api.settings import Settings
-from graph_model.errors import ErrorCode
 
 # uvicorn's defaults, stated: a WebSocket peer that does not answer a ping within 20 s of
 # it (sent every 20 s) is dropped

@@ -35,11 +35,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from api.auth import PUBLIC, Capability, Principal
 from api.context import AppState, Context
+from api.errors import ErrorCode
 from api.http import INVALID_OPERATION, log_request, operation_label, root_fields
 from api.limits import check_argument_sizes, select_operation
 from api.logging_setup import current_request_id
 from api.sockets import CLOSE_TOO_MANY, CLOSE_UNAUTHENTICATED
-from graph_model.errors import ErrorCode, Unauthenticated
+from domain.errors import Unauthenticated
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

@@ -3,7 +3,7 @@
     .venv/bin/python bench/ab_open_loop.py --store .data/bench/100000-20261127 \
         --b CREDITLINK_RECORD_CHECKS=false --rate 420 --seconds 15 --pairs 6
 
-Starts the embedded Neo4j of a store `creditlink bench` left (`--store`, its keys file
+Starts the embedded Neo4j of a store `python -m bench` left (`--store`, its keys file
 `bench-keys.toml` inside) or uses NEO4J_URI, then two APIs exactly as `creditlink serve`
 (`bench.harness.run.start_api`): A with the environment as it is, B with the `--b`
 CREDITLINK_* assignments added (and `--b-args`: `--patches=NAME` or `--no-rust`). It
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -45,7 +46,8 @@ from bench.harness.run import (  # noqa: E402
     start_api,
     warm_up,
 )
-from bench.harness.world import env_auth, free_port, memory_for  # noqa: E402
+from bench.harness.world import env_auth, memory_for  # noqa: E402
+from testkit.neo4j import store_neo4j  # noqa: E402
 
 
 async def _sample(uri: str, auth: tuple[str, str], count: int) -> list[str]:
@@ -112,7 +114,7 @@ def _writer(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", type=Path, help="a `creditlink bench` data dir")
+    parser.add_argument("--store", type=Path, help="a `python -m bench` data dir")
     parser.add_argument("--b", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--b-args", default="", help="--patches=NAME or --no-rust for B")
     parser.add_argument("--rate", type=float, default=420.0)
@@ -130,18 +132,22 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    embedded = None
+    with contextlib.ExitStack() as resources:
+        return compare(args, resources)
+
+
+def compare(args: argparse.Namespace, resources: contextlib.ExitStack) -> int:
     neo4j_pid: int | None = None
     uri = os.environ.get("NEO4J_URI")
     auth = env_auth()
     keys = Path(os.environ.get("CREDITLINK_API_KEYS_FILE", ""))
     if args.store is not None:
-        from graph_model.runtime.embedded import EmbeddedNeo4j
-
         scale = json.loads((args.store / "bench-world.json").read_text())["scale"]
         heap, pagecache = memory_for(int(scale))
-        embedded = EmbeddedNeo4j(args.store.resolve(), free_port(), heap, pagecache)
-        neo4j_pid = embedded.start(timeout=600)
+        embedded = resources.enter_context(
+            store_neo4j(args.store.resolve(), heap_mb=heap, pagecache_mb=pagecache)
+        )
+        neo4j_pid = embedded.running_pid()
         uri = embedded.uri
         auth = embedded.auth
         keys = args.store / "bench-keys.toml"
@@ -213,8 +219,6 @@ def main() -> int:
     finally:
         for server in servers.values():
             server.stop()
-        if embedded is not None:
-            embedded.stop()
     return 0
 
 

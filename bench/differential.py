@@ -20,8 +20,6 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -29,15 +27,15 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for `tests.reference`
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for `tests` and `testkit`
 
 from graph_model import migrations
 from graph_model.catalogue_sync import sync_departments
 from graph_model.checks import CheckEngine
 from graph_model.driver import Graph, create_driver
-from graph_model.runtime.embedded import EmbeddedNeo4j
 from rules.loader import load_catalogue
 from rules.models import Catalogue
+from testkit.neo4j import fresh_neo4j
 from tests.reference.engine import World
 from tests.reference.worlds import (
     Mismatch,
@@ -48,12 +46,6 @@ from tests.reference.worlds import (
 )
 
 Fails = Callable[[World], Awaitable[list[Mismatch]]]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ------------------------------------------------------------------------------ shrinking
@@ -179,17 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.uri:
         return asyncio.run(run(args, args.uri))
+    booted = time.perf_counter()
     data_dir = Path(tempfile.mkdtemp(prefix="creditlink-differential-"))
-    server = EmbeddedNeo4j(data_dir, free_port(), heap_mb=1024, pagecache_mb=256)
-    try:
-        booted = time.perf_counter()
-        server.start()
+    with fresh_neo4j(data_dir, heap_mb=1024, pagecache_mb=256) as server:
         print(f"embedded Neo4j on {server.uri} ({time.perf_counter() - booted:.1f}s to boot)")
         args.user, args.password = server.auth
         return asyncio.run(run(args, server.uri))
-    finally:
-        server.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from hypothesis.errors import NonInteractiveExampleWarning  # noqa: E402
 from hypothesis.strategies import SearchStrategy  # noqa: E402
 
 from bench.soak import Stack  # noqa: E402
-from tests.integration.test_fuzz import operations, outcome, seed_world  # noqa: E402
+from tests.integration.fuzzing import operations, outcome, seed_world  # noqa: E402
 
 ROLE_KEYS: dict[str, tuple[str, str | None] | None] = {
     "no key": None,

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/micro.py --store .data/bench/100000-20261127
 
-Starts the embedded Neo4j of a store `creditlink bench` left, then prints:
+Starts the embedded Neo4j of a store `python -m bench` left, then prints:
 
 1. Neo4j's warm-up: right after the start, 8 s bursts of checks (the product's query
    through the driver, 16 at a time) and Neo4j's CPU per check in each burst;
@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import cpu  # noqa: E402
-from bench.harness.world import free_port, memory_for  # noqa: E402
+from bench.harness.world import memory_for  # noqa: E402
+from testkit.neo4j import store_neo4j  # noqa: E402
 
 AREA = "CONVENIENCE_SERVICES"
 CONCURRENCY = 16
@@ -90,7 +91,7 @@ def packing() -> None:
     from neo4j._codec.hydration.bolt.v2 import HydrationHandler
     from neo4j._codec.packstream.v1 import PackableBuffer, Packer
 
-    from graph_model.values import epoch_pair
+    from domain.time import epoch_pair
 
     hooks = HydrationHandler().dehydration_hooks
     buffer = PackableBuffer()
@@ -135,10 +136,10 @@ async def _concurrently(work: list[object], run: object, seconds: float | None =
 async def measure(uri: str, auth: tuple[str, str], neo4j_pid: int) -> None:
     import neo4j
 
+    from domain.time import time_ordered_ids, utc_now
+    from domain.vocabulary import Label
     from graph_model.check_records import WRITE_RECORDS, record_row
     from graph_model.checks import CheckEngine
-    from graph_model.labels import Label
-    from graph_model.values import time_ordered_ids, utc_now
     from rules.loader import load_catalogue
 
     engine = CheckEngine(load_catalogue())
@@ -250,22 +251,18 @@ async def measure(uri: str, auth: tuple[str, str], neo4j_pid: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", type=Path, required=True, help="a `creditlink bench` data dir")
+    parser.add_argument("--store", type=Path, required=True, help="a `python -m bench` data dir")
     args = parser.parse_args()
     import uvloop
-
-    from graph_model.runtime.embedded import EmbeddedNeo4j
 
     log_line()
     packing()
     scale = json.loads((args.store / "bench-world.json").read_text())["scale"]
     heap, pagecache = memory_for(int(scale))
-    embedded = EmbeddedNeo4j(args.store.resolve(), free_port(), heap, pagecache)
-    pid = embedded.start(timeout=600)
-    try:
+    with store_neo4j(args.store.resolve(), heap_mb=heap, pagecache_mb=pagecache) as embedded:
+        pid = embedded.running_pid()
+        assert pid is not None
         uvloop.run(measure(embedded.uri, embedded.auth, pid))
-    finally:
-        embedded.stop()
     return 0
 
 

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
-import hashlib
 import math
 import os
 import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +36,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from domain.vocabulary import Rel  # noqa: E402
 from graph_model.driver import Graph, create_driver  # noqa: E402
-from graph_model.labels import Rel  # noqa: E402
+from testkit import free_port  # noqa: E402
+from testkit.api import start_api_process  # noqa: E402
+from testkit.keys import write_keys_file  # noqa: E402
+from testkit.neo4j import Neo4jServer, store_neo4j  # noqa: E402
 
 Call = Callable[[str], Awaitable[Any]]
 
@@ -98,7 +101,7 @@ def percentile(values: list[float], p: float) -> float:
 
 async def stored_counts(graph: Graph, keys: list[str]) -> dict[str, int]:
     """Nodes per label and relationships per type, from the count store."""
-    from graph_model.labels import Label, SystemRel
+    from domain.vocabulary import Label, SystemRel
 
     labels = {label.value for label in Label}
     types = {rel.value for rel in Rel} | {rel.value for rel in SystemRel}
@@ -209,50 +212,21 @@ def graph_calls(graph: Graph) -> dict[str, Call]:
     }
 
 
-def http_calls(
-    uri: str, auth: tuple[str, str], database: str
-) -> tuple[dict[str, Call], Callable[[], Awaitable[None]]]:
+def http_calls(neo4j: Neo4jServer) -> tuple[dict[str, Call], Callable[[], Awaitable[None]]]:
     """The real server (`creditlink serve`) in a process of its own, on a free port."""
     import httpx
 
-    from tests.conftest import free_port
-
     scratch = Path(tempfile.mkdtemp())
-    keys = scratch / "keys.toml"
-    digest = hashlib.sha256(b"bench-key").hexdigest()
-    keys.write_text(f'[[keys]]\nname = "bench"\nkey_sha256 = "{digest}"\nrole = "REGULATOR"\n')
-    port = free_port()
-    env = {
-        **os.environ,
-        "NEO4J_URI": uri,
-        "NEO4J_USER": auth[0],
-        "NEO4J_PASSWORD": auth[1],
-        "NEO4J_DATABASE": database,
-        "CREDITLINK_PORT": str(port),
-        "CREDITLINK_API_KEYS_FILE": str(keys),
-        "CREDITLINK_SEED": "none",
-        "CREDITLINK_DATA_DIR": str(scratch),
-        "CREDITLINK_LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    keys = write_keys_file(scratch / "keys.toml", {"bench": ("REGULATOR", None, "bench-key")})
+    api = start_api_process(
+        neo4j,
+        keys_file=keys,
+        data_dir=scratch,
+        extra={"CREDITLINK_LOG_LEVEL": "WARNING"},
+        ready_timeout=120,
     )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(1200):
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None:
-            raise SystemExit(f"the API server exited with {server.returncode}")
-        time.sleep(0.1)
     client = httpx.AsyncClient(
-        base_url=url, headers={"Authorization": "Bearer bench-key"}, timeout=60
+        base_url=api.url, headers={"Authorization": "Bearer bench-key"}, timeout=60
     )
 
     def call(query: str) -> Call:
@@ -269,33 +243,45 @@ def http_calls(
 
     async def stop() -> None:
         await client.aclose()
-        server.terminate()
-        server.wait(timeout=30)
+        api.stop(timeout=30)
 
     return {name: call(q) for name, q in QUERIES.items()}, stop
 
 
-async def run(args: argparse.Namespace) -> None:
-    embedded = None
+def _neo4j(args: argparse.Namespace, resources: contextlib.ExitStack) -> Neo4jServer:
+    """The Neo4j NEO4J_URI names, or the embedded one of `--data-dir`, started for the run
+    (and stopped after it unless `--leave-running`)."""
     uri = os.environ.get("NEO4J_URI")
-    user, password = os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", "")
-    database = os.environ.get("NEO4J_DATABASE", "neo4j")
-    if not uri:
-        from graph_model.runtime.embedded import EmbeddedNeo4j
-        from tests.conftest import free_port
+    if uri:
+        return Neo4jServer.external(uri)
+    data_dir = Path(args.data_dir or ROOT / ".data" / f"bench-risk-{args.scale}")
+    # one Bolt port per data dir, remembered, so a left-running instance is reused
+    port_file = data_dir / "bench-bolt-port"
+    port = args.bolt_port or (int(port_file.read_text()) if port_file.exists() else free_port())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port_file.write_text(str(port))
+    embedded = resources.enter_context(
+        store_neo4j(
+            data_dir,
+            heap_mb=args.heap_mb,
+            pagecache_mb=args.pagecache_mb,
+            port=port,
+            start_timeout=120,
+            leave_running=args.leave_running,
+        )
+    )
+    return Neo4jServer.of(embedded)
 
-        data_dir = Path(args.data_dir or ROOT / ".data" / f"bench-risk-{args.scale}")
-        # one Bolt port per data dir, remembered, so a left-running instance is reused
-        port_file = data_dir / "bench-bolt-port"
-        port = args.bolt_port or (int(port_file.read_text()) if port_file.exists() else free_port())
-        data_dir.mkdir(parents=True, exist_ok=True)
-        port_file.write_text(str(port))
-        embedded = EmbeddedNeo4j(data_dir, port, args.heap_mb, args.pagecache_mb)
-        embedded.start()
-        uri = embedded.uri
-        user, password = embedded.auth
-    driver = create_driver(uri, user, password)
-    graph = Graph(driver, database)
+
+async def run(args: argparse.Namespace) -> None:
+    with contextlib.ExitStack() as resources:
+        await measure(args, _neo4j(args, resources))
+
+
+async def measure(args: argparse.Namespace, neo4j: Neo4jServer) -> None:
+    embedded = neo4j.embedded is not None
+    driver = create_driver(neo4j.uri, neo4j.user, neo4j.password)
+    graph = Graph(driver, neo4j.database)
     stop_http: Callable[[], Awaitable[None]] | None = None
     try:
         counts = await ensure_world(graph, args.scale, args.seed, args.reload, args.batch_size)
@@ -314,7 +300,7 @@ async def run(args: argparse.Namespace) -> None:
         units = sample["ENTERPRISE"]
         random.Random(args.seed).shuffle(ids)
         if args.via == "http":
-            calls, stop_http = http_calls(uri, (user, password), database)
+            calls, stop_http = http_calls(neo4j)
         else:
             calls = graph_calls(graph)
         print(
@@ -342,8 +328,6 @@ async def run(args: argparse.Namespace) -> None:
         if stop_http:
             await stop_http()
         await driver.close()
-        if embedded is not None and not args.leave_running:
-            embedded.stop()
 
 
 def main() -> None:

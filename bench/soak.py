@@ -28,12 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +46,9 @@ sys.path.insert(0, str(ROOT))
 
 from graph_model.driver import open_graph  # noqa: E402
 from graph_model.runtime.embedded import EmbeddedNeo4j  # noqa: E402
+from testkit.api import start_api_process  # noqa: E402
+from testkit.keys import write_keys_file  # noqa: E402
+from testkit.neo4j import Neo4jServer, fresh_neo4j  # noqa: E402
 
 AREAS = (
     "ADMINISTRATIVE_APPROVAL",
@@ -62,12 +63,6 @@ CHECK = (
     "path { from relation to } } } }"
 )
 KEYS = {"soak-approval": ("APPROVAL_SYSTEM", "wz-public-resources"), "soak-admin": ("ADMIN", None)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float | None:
@@ -98,93 +93,49 @@ class Stack:
     url: str = ""
     keys: dict[str, str] = field(default_factory=dict)
 
-    def start(self) -> None:
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-        self.data_dir.mkdir(parents=True)
-        self.neo4j = EmbeddedNeo4j(
-            self.data_dir / "neo4j", free_port(), self.heap_mb, self.pagecache_mb
-        )
-        started = time.monotonic()
-        self.neo4j.start()
-        print(f"neo4j: {self.neo4j.uri} up in {time.monotonic() - started:.1f} s", flush=True)
-        keys_file = self.data_dir / "api-keys.toml"
-        lines = []
-        for name, (role, department) in self.key_specs.items():
-            self.keys[name] = f"{name}-{os.urandom(8).hex()}"
-            lines += [
-                "[[keys]]",
-                f'name = "{name}"',
-                f'key_sha256 = "{hashlib.sha256(self.keys[name].encode()).hexdigest()}"',
-                f'role = "{role}"',
-            ]
-            if department:
-                lines.append(f'department = "{department}"')
-        keys_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        port = free_port()
-        env = {
-            **os.environ,
-            "NEO4J_URI": self.neo4j.uri,
-            "NEO4J_USER": self.neo4j.user,
-            "NEO4J_PASSWORD": self.neo4j.password,
-            "CREDITLINK_PORT": str(port),
-            "CREDITLINK_DATA_DIR": str(self.data_dir),
-            "CREDITLINK_API_KEYS_FILE": str(keys_file),
-            "CREDITLINK_SEED": self.seed,
-            "PYTHONPATH": str(ROOT),  # this checkout's code, whatever the venv's install points at
-            "PYTHONFAULTHANDLER": "1",  # a native crash leaves its tracebacks in api.log
-        }
-        log = (self.data_dir / "api.log").open("ab")
-        self.api = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            if self.api.poll() is not None:
-                raise RuntimeError(
-                    f"the API exited ({self.api.returncode}); see {self.data_dir / 'api.log'}"
-                )
-            with contextlib.suppress(OSError):
-                if _get_status(port, "/readyz") == 200:
-                    print(
-                        f"api: {self.url} (pid {self.api.pid}) ready in {time.monotonic() - started:.1f} s",
-                        flush=True,
-                    )
-                    return
-            time.sleep(0.5)
-        raise RuntimeError("the API did not become ready in 10 minutes")
-
-    def stop(self) -> None:
-        if self.api is not None and self.api.poll() is None:
-            self.api.terminate()
-            try:
-                self.api.wait(30)
-            except subprocess.TimeoutExpired:
-                self.api.kill()
-                self.api.wait()
-        if self.neo4j is not None:
-            self.neo4j.stop()
-        if not self.keep:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
     @contextlib.contextmanager
     def running(self) -> Iterator[Stack]:
+        """Both started on a fresh data dir, stopped when the block ends; the data dir is
+        removed then unless `keep`."""
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.data_dir.mkdir(parents=True)
+        started = time.monotonic()
         try:
-            self.start()
-            yield self
+            with fresh_neo4j(
+                self.data_dir / "neo4j",
+                heap_mb=self.heap_mb,
+                pagecache_mb=self.pagecache_mb,
+                keep=True,  # the whole data dir goes below, or stays with --keep
+            ) as neo4j:
+                self.neo4j = neo4j
+                print(f"neo4j: {neo4j.uri} up in {time.monotonic() - started:.1f} s", flush=True)
+                self.keys = {name: f"{name}-{os.urandom(8).hex()}" for name in self.key_specs}
+                keys_file = write_keys_file(
+                    self.data_dir / "api-keys.toml",
+                    {name: (*spec, self.keys[name]) for name, spec in self.key_specs.items()},
+                )
+                api = start_api_process(
+                    Neo4jServer.of(neo4j),
+                    keys_file=keys_file,
+                    data_dir=self.data_dir,
+                    log=self.data_dir / "api.log",
+                    seed=self.seed,
+                    # a native crash leaves its tracebacks in api.log
+                    extra={"PYTHONFAULTHANDLER": "1"},
+                    ready_timeout=600,
+                )
+                self.api, self.url = api.proc, api.url
+                print(
+                    f"api: {self.url} (pid {api.proc.pid}) ready in {time.monotonic() - started:.1f} s",
+                    flush=True,
+                )
+                try:
+                    yield self
+                finally:
+                    api.stop(timeout=30)
         finally:
-            self.stop()
-
-
-def _get_status(port: int, path: str) -> int:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
-        return int(s.recv(64).split(b" ", 2)[1])
+            if not self.keep:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 async def subject_ids(neo4j: EmbeddedNeo4j) -> list[str]:

@@ -13,11 +13,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from domain.errors import BadUserInput
+from domain.time import epoch_pair, time_ordered_ids
+from domain.vocabulary import Label
 from graph_model.check_records import RecordBuffer, Stream, unwind_writes
 from graph_model.driver import Graph
-from graph_model.errors import BadUserInput
-from graph_model.labels import Label
-from graph_model.values import epoch_pair, native, time_ordered_ids
+from graph_model.values import native
 
 ACCESS_REFUSED = "access records cannot be written; the read was not answered"
 # the ids one record keeps: sanctionEvents watches at most 1000 subjects, and an id

@@ -3,7 +3,7 @@
 Every query is idempotent (MERGE on `id`, then SET), so a load can be re-run or resumed
 without duplicating anything, and each returns how many rows it wrote so that a caller
 can tell a row whose endpoint is missing (MATCH drops it silently) from a written one.
-Labels and relationship types are interpolated only from `graph_model.labels`; values
+Labels and relationship types are interpolated only from `domain.vocabulary`; values
 always travel as `$rows`.
 """
 
@@ -15,11 +15,11 @@ from typing import Any, LiteralString
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from domain.errors import CreditLinkError
+from domain.identifiers import SubjectKind
+from domain.vocabulary import KIND_LABEL, ROLE_VALUES, Label, Rel, SystemRel
 from graph_model.contact_key import ContactKey
 from graph_model.driver import translate
-from graph_model.errors import CreditLinkError
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import KIND_LABEL, ROLE_VALUES, Label, Rel, SystemRel
 
 Rows = Sequence[Mapping[str, Any]]
 Statement = tuple[LiteralString, dict[str, Any]]
@@ -32,7 +32,7 @@ SANCTION_PROPERTIES: tuple[str, ...] = (
 
 
 def _trusted(query: str) -> LiteralString:
-    # The only non-literal parts of these queries are labels.py enum values and the
+    # The only non-literal parts of these queries are domain.vocabulary enum values and the
     # property names above, never input, which is what LiteralString stands for.
     # (mypy treats LiteralString as str, so no cast is needed or allowed here.)
     return query

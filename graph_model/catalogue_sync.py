@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from domain.vocabulary import Label
 from graph_model.driver import Graph
-from graph_model.labels import Label
 from rules.models import Catalogue
 
 SYNC_DEPARTMENTS = (

@@ -4,7 +4,7 @@ Recording must not cost the check its speed, so records are buffered and written
 UNWIND batches by one background task; `flush()` is awaited before anything reads
 records (feedback, statistics) so a caller never misses its own check. A check asked
 alone is one `CheckRecord`; a batchCheck call is one `CheckBatch` holding its checks as
-parallel lists in input order (ids in `graph_model.check_ids`).
+parallel lists in input order (ids in `domain.check_ids`).
 
 The buffer (`RecordBuffer`, shared with `graph_model.access_records`) is bounded: when
 records cannot be written for longer than its outage limit, or it holds its most, new
@@ -26,10 +26,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph_model.check_ids import split_batch_item
-from graph_model.checks import CheckOutcome
-from graph_model.driver import Graph
-from graph_model.errors import (
+from domain.check_ids import split_batch_item
+from domain.errors import (
     BadUserInput,
     Conflict,
     CreditLinkError,
@@ -37,8 +35,11 @@ from graph_model.errors import (
     NotFound,
     ServiceUnavailable,
 )
-from graph_model.labels import Label, SystemRel
-from graph_model.values import epoch_pair, native
+from domain.time import epoch_pair
+from domain.vocabulary import Label, SystemRel
+from graph_model.driver import Graph
+from graph_model.values import native
+from rules.decision import CheckOutcome
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 def unwind_writes(label: Label, instants: tuple[str, ...]) -> tuple[str, str]:
     """The CREATE query writing one `label` node per row of `$rows`, and its MERGE form
     for rows that may have landed already (see WRITE_AGAIN); `instants` arrive as epoch
-    pairs (values.epoch_pair) and become DateTimes here."""
+    pairs (domain.time.epoch_pair) and become DateTimes here."""
     fields = ", ".join(
         f"{name}: datetime({{epochSeconds: row.{name}[0], nanosecond: row.{name}[1]}})"
         for name in instants
@@ -283,9 +284,8 @@ class RecordBuffer:
 
         Records buffered while it writes wait for the next flush. Draining until the
         buffer is empty instead would, under steady load, chase the records that arrive
-        during each write: back-to-back transactions of a few rows each (65-95 a second
-        at 500 checks/s, against the 20 the interval allows), each with a fixed cost in
-        this process and in Neo4j (bench/README.md, "What was tried").
+        during each write: back-to-back transactions of a few rows each, far more than
+        one per interval, each with a fixed cost in this process and in Neo4j.
         """
         async with self._lock:
             left = [len(stream.rows) for stream in self._streams]

@@ -2,85 +2,26 @@
 
 For an area, the query is built once from the catalogue's compiled roles: one UNION
 branch per role chain that some measure of that area reaches through, each filtering
-to the list types whose measures use that role there. Python then attaches measures,
-picks one canonical path per (measure, role, sanction) and decides.
+to the list types whose measures use that role there. `rules.decision` then attaches
+measures, picks one canonical path per (measure, role, sanction) and decides.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
-from graph_model.check_ids import batch_item_ids, single_check_ids
+from domain.check_ids import batch_item_ids, single_check_ids
+from domain.time import city_date, epoch_pair
+from domain.vocabulary import Label
 from graph_model.driver import Graph
-from graph_model.labels import Label
 from graph_model.role_patterns import PATH_OF, render_chain, sanction_link
 from graph_model.sanctions_read import AT_FROM_EPOCH, SANCTION_FIELDS, applies_at
-from graph_model.values import city_date, epoch_pair, native
+from graph_model.values import native
 from rules.compiler import compile_catalogue, list_types_by_role
-from rules.models import Catalogue, Effect, Measure, strongest
-
-DECISION_OF_EFFECT = {
-    Effect.PROHIBIT: "PROHIBITED",
-    Effect.RESTRICT: "RESTRICTED",
-    Effect.STRICT_REVIEW: "STRICT_REVIEW",
-    Effect.ALERT: "ALERT",
-}
-
-
-@dataclass(frozen=True)
-class AppliedMeasure:
-    measure: Measure
-    role: str
-    sanction: dict[str, Any]
-    path: list[dict[str, Any]]
-    suppressed: bool
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    check_id: str
-    subject_id: str
-    subject_known: bool
-    area: str
-    at: dt.datetime
-    decision: str
-    measures: list[AppliedMeasure]
-
-
-def path_sort_key(path: list[dict[str, Any]]) -> tuple[Any, ...]:
-    """Shortest first, then by the steps' ends, relation and start date: a total order."""
-    return (
-        len(path),
-        tuple((p["from"], p["relation"], p["to"], p["validFrom"].isoformat()) for p in path),
-    )
-
-
-def decide(
-    applied: list[tuple[Measure, str, dict[str, Any], list[dict[str, Any]]]],
-) -> tuple[str, list[AppliedMeasure]]:
-    """The decision and the measures, incentives marked suppressed under any punitive one."""
-    strongest_effect = strongest(m.effect for m, *_ in applied)
-    ordered = sorted(
-        applied,
-        key=lambda a: (-a[0].effect.strength, a[0].id, a[1], a[2]["id"]),
-    )
-    measures = [
-        AppliedMeasure(
-            measure=m,
-            role=role,
-            sanction=sanction,
-            path=path,
-            suppressed=m.effect is Effect.INCENTIVE and strongest_effect is not None,
-        )
-        for m, role, sanction, path in ordered
-    ]
-    if strongest_effect is not None:
-        return DECISION_OF_EFFECT[strongest_effect], measures
-    if measures:
-        return "INCENTIVE", measures
-    return "CLEAR", measures
+from rules.decision import CheckOutcome, Hit, outcome
+from rules.models import Catalogue
 
 
 class CheckEngine:
@@ -124,7 +65,7 @@ class CheckEngine:
         else:
             hits = "WITH i, x, [] AS hits\n"
         # one record for the whole batch: the driver pays per record (a message, a few
-        # socket reads, a Record), which was a quarter of batchCheck's API time
+        # socket reads, a Record), so a thousand subjects' results come back as one
         query = (
             "UNWIND range(0, size($ids) - 1) AS i\n"
             f"OPTIONAL MATCH (x:{Label.SUBJECT.value} {{id: $ids[i]}})\n"
@@ -160,42 +101,20 @@ class CheckEngine:
             else batch_item_ids(batch_id, len(results))
         )
         return [
-            self._outcome(check_id, subject_ids[r["i"]], r["known"], r["hits"], area, at)
+            outcome(
+                check_id,
+                subject_ids[r["i"]],
+                r["known"],
+                _hits(r["hits"]),
+                area,
+                at,
+                self.catalogue,
+            )
             for check_id, r in zip(check_ids, results, strict=True)
         ]
 
-    def _outcome(
-        self,
-        check_id: str,
-        subject_id: str,
-        known: bool,
-        hits: list[dict[str, Any]],
-        area: str,
-        at: dt.datetime,
-    ) -> CheckOutcome:
-        # (measure, role, sanction) -> the canonical path among all found
-        best: dict[tuple[str, str, str], tuple[Measure, dict[str, Any], list[dict[str, Any]]]] = {}
-        by_list_type_area = self.catalogue.measures_by_list_type_and_area
-        for hit in hits:
-            sanction = native(hit["sanction"])
-            path = native(hit["path"])
-            role = hit["role"]
-            for measure in by_list_type_area.get((sanction["listType"], area), ()):
-                if role not in measure.roles:
-                    continue
-                key = (measure.id, role, sanction["id"])
-                current = best.get(key)
-                if current is None or path_sort_key(path) < path_sort_key(current[2]):
-                    best[key] = (measure, sanction, path)
-        decision, measures = decide(
-            [(m, key[1], sanction, path) for key, (m, sanction, path) in best.items()]
-        )
-        return CheckOutcome(
-            check_id=check_id,
-            subject_id=subject_id,
-            subject_known=known,
-            area=area,
-            at=at,
-            decision=decision,
-            measures=measures,
-        )
+
+def _hits(rows: list[dict[str, Any]]) -> Iterator[Hit]:
+    """One subject's hits, as `rules.decision` takes them."""
+    for hit in rows:
+        yield native(hit["sanction"]), hit["role"], native(hit["path"])

@@ -32,9 +32,9 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from domain.errors import Conflict
+from domain.vocabulary import Label
 from graph_model.driver import Graph
-from graph_model.errors import Conflict
-from graph_model.labels import Label
 
 KEY_FILE_NAME = "contact-hash-key"
 KEY_FILE_SETTING = "CREDITLINK_CONTACT_HASH_KEY_FILE"

@@ -1,6 +1,6 @@
 """Import subjects, households, links and sanctions from CSV files (departments' exports).
 
-The format is documented in bench/README.md ("CSV import format"). Every row is checked
+The format is documented in docs/csv-import.md. Every row is checked
 with the rules the API applies (identifiers, kinds and relations, roles, dates, ratios,
 the catalogue's list types, issuers and jurisdictions) and every reference is resolved
 against the files and the database. A run with any bad row writes nothing and reports
@@ -28,21 +28,21 @@ from typing import Any
 from neo4j import AsyncDriver
 from tqdm import tqdm
 
-from graph_model import bulk
-from graph_model.contact_key import ContactKey, ensure_keyed
-from graph_model.districts import normalise_district
-from graph_model.driver import Graph
-from graph_model.errors import CreditLinkError
-from graph_model.identifiers import (
+from domain.districts import normalise_district
+from domain.errors import CreditLinkError
+from domain.identifiers import (
     SubjectKind,
     validate_any_subject_id,
     validate_resident_id,
     validate_subject_id,
 )
-from graph_model.labels import RELATION_ENDS, Label, Rel
+from domain.time import utc_now
+from domain.vocabulary import RELATION_ENDS, Label, Rel
+from graph_model import bulk
+from graph_model.contact_key import ContactKey, ensure_keyed
+from graph_model.driver import Graph
 from graph_model.registry import MAX_NAME, MAX_TEXT, LinkSpec, _check_link_shape, _text
 from graph_model.sanctions import Actor, SanctionRequest, validate_request
-from graph_model.values import utc_now
 from rules.models import Catalogue
 
 SUBJECT_COLUMNS = (
@@ -341,7 +341,7 @@ def subject_row(raw: dict[str, str], today: dt.date) -> dict[str, Any]:
 
 def household_id(value: str | None, name: str = "id") -> str:
     """A household registration number, by the rule `registerHousehold` applies."""
-    from graph_model.errors import BadUserInput
+    from domain.errors import BadUserInput
 
     hid = (value or "").strip()
     if not (1 <= len(hid) <= 40) or not all(c.isalnum() or c in "-_" for c in hid):

@@ -21,7 +21,7 @@ import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j import exceptions as neo4j_errors
 
-from graph_model.errors import (
+from domain.errors import (
     Conflict,
     CreditLinkError,
     InternalError,
@@ -115,7 +115,7 @@ class Graph:
         `execute_read` would send BEGIN, RUN+PULL and COMMIT: three writes to the socket
         and three server round trips; `session.run` sends RUN+PULL in one. A read has no
         effects, so retrying it by hand on a retryable error is as safe as the managed
-        transaction's retry, which it replaces (bench/README.md: the floor 4.9 -> 2.8 ms).
+        transaction's retry, which it replaces (docs/adr/0002-auto-commit-reads.md).
         """
         deadline = time.monotonic() + RETRY_SECONDS
         delay = RETRY_FIRST_DELAY
@@ -185,8 +185,8 @@ class _Statement(str):
     """A query text whose repr is short.
 
     The driver formats `" ".join(map(repr, (query, params, extra)))` for a debug line on
-    every RUN, logging on or off: for the 5.7k-character check query the query's repr
-    alone is ~17 µs per check (bench/README.md). `str()` of it is itself, so the driver
+    every RUN, logging on or off, and the repr of a check query several thousand
+    characters long is paid on every check. `str()` of it is itself, so the driver
     sends exactly the text it was given.
     """
 
@@ -203,9 +203,7 @@ async def _rows(result: neo4j.AsyncResult) -> list[dict[str, Any]]:
     """Records as plain dicts.
 
     Every query returns shaped data (maps, lists, scalars; never nodes, relationships or
-    paths), so `Record.data()`'s recursive walk for graph types would only copy it: at
-    1,000 records per batchCheck it was ~8% of the API's time. (The whole test suite ran
-    once with a recursive assertion here that no value is a graph type.)
+    paths), so `Record.data()`'s recursive walk for graph types would only copy it.
     """
     keys = result.keys()
     return [dict(zip(keys, record, strict=True)) async for record in result]

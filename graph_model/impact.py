@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from domain.time import city_date
+from domain.vocabulary import Label
 from graph_model.driver import Graph
-from graph_model.labels import Label
 from graph_model.registry import SUBJECT_FIELDS
 from graph_model.role_patterns import PATH_OF, render_chain
-from graph_model.values import city_date, native
+from graph_model.values import native
 from rules.compiler import Chain, areas_by_list_type_and_role, compile_catalogue
+from rules.decision import reached
 from rules.models import Catalogue
 
 
@@ -82,8 +84,6 @@ class ImpactEngine:
         at: dt.datetime,
     ) -> list[dict[str, Any]]:
         """One entry per (subject, role): the areas reached and the canonical path."""
-        from graph_model.checks import path_sort_key
-
         query, fixed = self.query_for(list_type)
         params = {
             **fixed,
@@ -93,17 +93,5 @@ class ImpactEngine:
             "day": city_date(at),
         }
         rows = await graph.read(query, params, name="sanctionImpact")
-        best: dict[tuple[str, str], dict[str, Any]] = {}
-        for row in rows:
-            subject = native(row["subject"])
-            path = native(row["path"])
-            key = (subject["id"], row["role"])
-            current = best.get(key)
-            if current is None or path_sort_key(path) < path_sort_key(current["path"]):
-                best[key] = {
-                    "subject": subject,
-                    "role": row["role"],
-                    "areas": list(self.areas[(list_type, row["role"])]),
-                    "path": path,
-                }
-        return sorted(best.values(), key=lambda e: (len(e["path"]), e["role"], e["subject"]["id"]))
+        hits = ((native(row["subject"]), row["role"], native(row["path"])) for row in rows)
+        return reached(hits, list_type, self.areas)

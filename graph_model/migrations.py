@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from domain.errors import InternalError, ServiceUnavailable
+from domain.vocabulary import Label, Rel
 from graph_model.driver import Graph
-from graph_model.errors import InternalError, ServiceUnavailable
-from graph_model.labels import Label, Rel
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph_model.districts import normalise_district
+from domain.districts import normalise_district
+from domain.errors import BadUserInput, Conflict, NotFound
+from domain.identifiers import SubjectKind, validate_subject_id
+from domain.text import clean_text
+from domain.vocabulary import KIND_LABEL, RELATION_ENDS, ROLE_VALUES, Label, Rel
 from graph_model.driver import Graph
-from graph_model.errors import BadUserInput, Conflict, NotFound
-from graph_model.identifiers import SubjectKind, validate_subject_id
-from graph_model.labels import KIND_LABEL, RELATION_ENDS, ROLE_VALUES, Label, Rel
-from graph_model.text import clean_text
 from graph_model.values import native
 
 MAX_NAME = 200
@@ -31,6 +31,8 @@ GET_SUBJECTS = (
 )
 SUBJECT_KIND = f"MATCH (s:{Label.SUBJECT.value} {{id: $id}}) RETURN s.kind AS kind"
 HOUSEHOLD_EXISTS = f"MATCH (h:{Label.HOUSEHOLD.value} {{id: $id}}) RETURN h.id AS id"
+# any one subject will do: the label scan stops at the first
+HOLDS_SUBJECTS = f"MATCH (s:{Label.SUBJECT.value}) RETURN s.id AS id LIMIT 1"
 
 
 def _register_subject_query(kind: SubjectKind) -> str:
@@ -298,3 +300,8 @@ async def get_subject(graph: Graph, subject_id: str) -> dict[str, Any] | None:
 async def get_subjects(graph: Graph, subject_ids: list[str]) -> dict[str, dict[str, Any]]:
     rows = await graph.read(GET_SUBJECTS, {"ids": subject_ids}, name="subjects")
     return {row["subject"]["id"]: dict(native(row["subject"])) for row in rows}
+
+
+async def holds_subjects(graph: Graph) -> bool:
+    """Whether the database holds any subject (an empty one gets the demo world)."""
+    return bool(await graph.read(HOLDS_SUBJECTS, name="holdsSubjects"))

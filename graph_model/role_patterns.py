@@ -3,7 +3,7 @@
 A chain is walked from the sanctioned subject `y` to the reached subject `x`. The same
 pattern text serves the check (x bound, look for sanctions) and the impact preview
 (y bound, look for who is reached): only the anchor differs. Relationship types come
-from `graph_model.labels.Rel`; link roles and dates are always parameters.
+from `domain.vocabulary.Rel`; link roles and dates are always parameters.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph_model.labels import Label, SystemRel
+from domain.vocabulary import Label, SystemRel
 from rules.compiler import Chain
 from rules.models import Direction, EvaluatedAt
 

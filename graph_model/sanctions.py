@@ -14,13 +14,14 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
+from domain.identifiers import SubjectKind, validate_any_subject_id, validate_resident_id
+from domain.text import clean_text
+from domain.time import city_date, utc_now
+from domain.vocabulary import Label, SystemRel
 from graph_model.driver import Graph
-from graph_model.errors import BadUserInput, Conflict, Forbidden, NotFound
-from graph_model.identifiers import SubjectKind, validate_any_subject_id, validate_resident_id
-from graph_model.labels import Label, SystemRel
 from graph_model.sanctions_read import SANCTION_FIELDS
-from graph_model.text import clean_text
-from graph_model.values import city_date, native, utc_now
+from graph_model.values import native
 from rules.models import Catalogue
 
 MAX_TEXT = 2000

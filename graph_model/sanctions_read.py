@@ -5,20 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from domain.time import city_date, utc_now
+from domain.vocabulary import Label, SystemRel
 from graph_model.driver import Graph
-from graph_model.labels import Label, SystemRel
-from graph_model.values import city_date, native, utc_now
+from graph_model.values import native
 
 # A sanction applies at instant $at (city date $day). Every query that asks whether a
-# sanction applies uses this text (through `applies_at`), so the rule lives in one place.
+# sanction applies uses this text (through `applies_at`), so the rule lives in one place;
+# `domain.scoring.ratings.applies` is the same rule for a sanction already read.
 APPLIES_AT = (
     "{s}.recognized AND ({s}.liftedAt IS NULL OR {at} < {s}.liftedAt) "
     "AND {s}.validFrom <= $day AND ({s}.validTo IS NULL OR $day < {s}.validTo)"
 )
 
-# The instant sent as `values.epoch_pair` (two integers) rather than as a datetime: the
-# driver's Python packing of one aware datetime costs ~39 µs, a noticeable share of a
-# check's API time (bench/README.md); Cypher only evaluates this for lifted sanctions.
+# The instant sent as `domain.time.epoch_pair` (two integers) rather than as a datetime: the
+# driver packs an aware datetime in Python, many times slower than two integers; Cypher
+# only evaluates this for lifted sanctions.
 AT_FROM_EPOCH = "datetime({epochSeconds: $at[0], nanosecond: $at[1]})"
 
 
@@ -73,16 +75,3 @@ async def sanctions_of_subjects(
 async def sanctions_by_id(graph: Graph, sanction_ids: list[str]) -> dict[str, dict[str, Any]]:
     rows = await graph.read(SANCTIONS_BY_ID, {"ids": sanction_ids}, name="sanctionsById")
     return {row["sanction"]["id"]: native(row["sanction"]) for row in rows}
-
-
-def applies(sanction: dict[str, Any], at: dt.datetime) -> bool:
-    """The APPLIES_AT rule in Python, for one sanction already read."""
-    day = city_date(at)
-    lifted_at = sanction.get("liftedAt")
-    valid_to = sanction.get("validTo")
-    return (
-        bool(sanction.get("recognized"))
-        and (lifted_at is None or at < lifted_at)
-        and sanction["validFrom"] <= day
-        and (valid_to is None or day < valid_to)
-    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph_model.identifiers import SubjectKind
+from domain.identifiers import SubjectKind
 from rules.models import MAX_ROLE_DEPTH, Catalogue, Role, Step
 
 

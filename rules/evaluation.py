@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
@@ -19,24 +18,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from graph_model.labels import ROLE_VALUES, Rel
+from domain.scoring.ratings import Grade, HistoryKind
+from domain.vocabulary import ROLE_VALUES, Rel
 from rules.issues import CatalogueInvalid, Code, Issue
 from rules.models import Catalogue
 
 EVALUATION_DIR = Path(__file__).parent / "evaluation"
 _SUFFIXES = (".yaml", ".yml")
-
-
-class Grade(StrEnum):
-    A = "A"
-    B = "B"
-    C = "C"
-    D = "D"
-
-    @property
-    def rank(self) -> int:
-        """0 for A (best) .. 3 for D (worst)."""
-        return list(Grade).index(self)
 
 
 class _Frozen(BaseModel):
@@ -85,11 +73,6 @@ class BlackListWeights(ListWeights):
 
 class RedListWeights(ListWeights):
     cap: float = Field(ge=0)
-
-
-class HistoryKind(StrEnum):
-    REPAIRED = "REPAIRED"
-    EXPIRED = "EXPIRED"
 
 
 class HistoryTier(_Frozen):

@@ -13,20 +13,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ValidationError
 
-from graph_model.labels import ROLE_VALUES, Rel
+from domain.vocabulary import PUNITIVE_EFFECTS, ROLE_VALUES, Effect, ListKind, Rel
 from rules.issues import Code, Issue
-from rules.models import (
-    MAX_ROLE_DEPTH,
-    PUNITIVE_EFFECTS,
-    Area,
-    Department,
-    Effect,
-    Jurisdiction,
-    ListKind,
-    ListType,
-    Measure,
-    Role,
-)
+from rules.models import MAX_ROLE_DEPTH, Area, Department, Jurisdiction, ListType, Measure, Role
 from rules.raw import RawCatalogue, RawItem, Section
 
 MODEL_OF: dict[Section, type[BaseModel]] = {

@@ -38,12 +38,12 @@ def _generate(world: World, batch_size: int) -> int:
 
 def _contact_key(args: argparse.Namespace) -> ContactKey:
     """The key `creditlink` would use: the configured file, or the data dir's (made if absent)."""
-    configured = args.contact_key_file or os.environ.get("CREDITLINK_CONTACT_HASH_KEY_FILE")
-    if configured:
-        return load_key(Path(configured), create=False)
-    root = Path(__file__).resolve().parent.parent
-    data_dir = Path(os.environ.get("CREDITLINK_DATA_DIR") or root / ".data")
-    return load_key(data_dir / KEY_FILE_NAME, create=True)
+    if args.contact_key_file:
+        return load_key(Path(args.contact_key_file), create=False)
+    from api.settings import Settings
+
+    settings = Settings.from_env()
+    return load_key(settings.contact_key_file, create=settings.contact_hash_key_file is None)
 
 
 async def _load(args: argparse.Namespace, world: World, contact_key: ContactKey) -> dict[str, int]:
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         contact_key = _contact_key(args)
-    except ContactKeyError as exc:
+    except (ContactKeyError, ValueError) as exc:  # ValueError: api.settings.SettingsError
         parser.error(str(exc))
     written = asyncio.run(_load(args, world, contact_key))
     elapsed = time.perf_counter() - started

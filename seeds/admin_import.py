@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domain.vocabulary import KIND_LABEL, Label, Rel, SystemRel
 from graph_model.contact_key import (
     KEY_FILE_NAME,
     ContactKey,
@@ -36,7 +37,6 @@ from graph_model.contact_key import (
     load_key,
     marker_properties,
 )
-from graph_model.labels import KIND_LABEL, Label, Rel, SystemRel
 from graph_model.runtime.embedded import JAR, LIB, _java
 from seeds.generator import SUBJECT_RELS, World, WorldSpec, generate
 from seeds.rows import SanctionRow

@@ -15,8 +15,8 @@ import random
 from collections.abc import Mapping
 from typing import TypedDict
 
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import Rel
+from domain.identifiers import SubjectKind
+from domain.vocabulary import Rel
 from seeds.contacts import (
     address_hash,
     household_address,

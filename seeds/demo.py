@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import HouseholdRole, Rel
+from domain.identifiers import SubjectKind
+from domain.vocabulary import HouseholdRole, Rel
 from seeds.block import Block, SubjectOverride
 from seeds.dates import add_years, instant
 from seeds.generator import World, WorldPatch, generate

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import KIND_LABEL, Label, Rel, SystemRel
+from domain.identifiers import SubjectKind
+from domain.vocabulary import KIND_LABEL, Label, Rel, SystemRel
 from seeds.block import Block, SubjectOverride
 from seeds.layout import Layout, plan_layout
 from seeds.rows import DepartmentRow, HouseholdRow, LinkRow, SanctionRow, SubjectRow

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from graph_model.identifiers import SubjectKind
+from domain.identifiers import SubjectKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import ExecutiveRole, HouseholdRole, Rel
+from domain.identifiers import SubjectKind
+from domain.vocabulary import ExecutiveRole, HouseholdRole, Rel
 from seeds.dates import LAST_EVENT_ORD, YEAR, years_after
 from seeds.organisations import Organisations
 from seeds.population import Population

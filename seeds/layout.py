@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from graph_model.identifiers import SubjectKind
+from domain.identifiers import SubjectKind
 from seeds.geography import DISTRICTS, District
 from seeds.spec import WorldSpec, allocate, even_split
 

@@ -14,7 +14,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from graph_model.identifiers import SubjectKind
+from domain.identifiers import SubjectKind
 
 if TYPE_CHECKING:
     from rules.models import Catalogue

@@ -23,12 +23,12 @@ from typing import Any
 from neo4j import AsyncDriver
 from tqdm import tqdm
 
+from domain.errors import NotFound
+from domain.identifiers import SubjectKind
+from domain.vocabulary import KIND_LABEL, Label, Rel, SystemRel
 from graph_model import bulk
 from graph_model.contact_key import ContactKey, ensure_keyed
 from graph_model.driver import Graph
-from graph_model.errors import NotFound
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import KIND_LABEL, Label, Rel, SystemRel
 from seeds.generator import COUNT_KEYS, SUBJECT_RELS, World, batched
 from seeds.rows import HouseholdRow, LinkRow, SanctionRow, SubjectRow
 

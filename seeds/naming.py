@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from itertools import accumulate
 
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import HouseholdRole
+from domain.identifiers import SubjectKind
+from domain.vocabulary import HouseholdRole
 from seeds.geography import District
 from seeds.population import Population
 from seeds.units import Unit

@@ -12,8 +12,8 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import ExecutiveRole, Rel
+from domain.identifiers import SubjectKind
+from domain.vocabulary import ExecutiveRole, Rel
 from seeds.dates import LAST_EVENT_ORD, year_start, years_after
 from seeds.geography import District
 from seeds.layout import UNIT_KINDS, BlockLayout

@@ -11,8 +11,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from graph_model.identifiers import make_resident_id
-from graph_model.labels import HouseholdRole
+from domain.identifiers import make_resident_id
+from domain.vocabulary import HouseholdRole
 from seeds.dates import (
     FIRST_BIRTH_ORD,
     LAST_BIRTH_ORD,

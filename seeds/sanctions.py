@@ -12,7 +12,7 @@ import random
 from collections.abc import Mapping, Sequence
 from itertools import accumulate
 
-from graph_model.identifiers import SubjectKind
+from domain.identifiers import SubjectKind
 from seeds.dates import (
     LAST_EVENT_ORD,
     SANCTIONS_FROM,

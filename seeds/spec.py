@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from graph_model.identifiers import SubjectKind
+from domain.identifiers import SubjectKind
 from seeds.lists import Recognition, default_recognition
 
 DEFAULT_SEED = 20261127

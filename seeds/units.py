@@ -12,8 +12,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from graph_model.identifiers import USCC_CHARSET, SubjectKind, make_uscc
-from graph_model.labels import Rel
+from domain.identifiers import USCC_CHARSET, SubjectKind, make_uscc
+from domain.vocabulary import Rel
 from seeds.geography import DISTRICTS
 from seeds.layout import UNIT_KINDS
 from seeds.population import ADULT_BIRTH_ORD, Population

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 import strawberry
 
+from api.arguments import decode_cursor, encode_cursor, fingerprint, first_arg
 from api.auth import Capability
 from api.context import Context
 from api.types.evaluation import PageInfo
+from domain.errors import BadUserInput
+from domain.identifiers import validate_any_subject_id
+from domain.time import aware
 from graph_model import access_records
-from graph_model.errors import BadUserInput
-from graph_model.identifiers import validate_any_subject_id
-from graph_model.risk.common import decode_cursor, encode_cursor, fingerprint, first_arg
-from graph_model.values import aware
 
 CURSOR = "accessRecords"
 MAX_KEY_NAME = 200

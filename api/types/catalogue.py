@@ -7,7 +7,7 @@ import strawberry
 from api.auth import Capability
 from api.context import Context
 from api.types.enums import ApplicationArea, Effect, ListKind
-from graph_model.errors import BadUserInput
+from domain.errors import BadUserInput
 from rules import models
 
 

@@ -13,14 +13,14 @@ from api.context import Context
 from api.types.catalogue import Measure
 from api.types.enums import ApplicationArea, Decision, FeedbackOutcome, RelationType
 from api.types.sanctions import Sanction
+from domain.check_ids import new_batch_id
+from domain.errors import BadUserInput
+from domain.identifiers import validate_any_subject_id
+from domain.text import clean_text
+from domain.time import aware, utc_now
+from domain.vocabulary import Rel
 from graph_model import check_records
-from graph_model.check_ids import new_batch_id
-from graph_model.checks import CheckOutcome
-from graph_model.errors import BadUserInput
-from graph_model.identifiers import validate_any_subject_id
-from graph_model.labels import Rel
-from graph_model.text import clean_text
-from graph_model.values import aware, utc_now
+from rules.decision import CheckOutcome
 
 
 @strawberry.type

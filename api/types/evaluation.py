@@ -11,21 +11,29 @@ from typing import Annotated
 
 import strawberry
 
+from api.arguments import decode_entry_cursor, encode_entry_cursor, first_arg
 from api.auth import Capability
 from api.context import Context
 from api.types.enums import ListKind, SubjectKind
 from api.types.subjects import Subject, subject_from_row
-from graph_model.districts import normalise_district
-from graph_model.errors import BadUserInput, InvalidId, NotFound
+from domain.districts import normalise_district
+from domain.errors import BadUserInput, InvalidId, NotFound
+from domain.identifiers import SubjectKind as DomainKind
+from domain.identifiers import validate_any_subject_id, validate_resident_id
+from domain.scoring.factors import Factor
+from domain.scoring.inspections import Draw
+from domain.scoring.ratings import Rating, Step, as_of, history_days, history_size
+from domain.time import aware, city_date, utc_now
 from graph_model.evaluation import inspections, integrity, publication, ratings
-from graph_model.identifiers import SubjectKind as DomainKind
-from graph_model.identifiers import validate_any_subject_id, validate_resident_id
-from graph_model.values import aware, city_date, utc_now
 from rules.evaluation import EvaluationConfig, cross_check, default_evaluation
 from rules.loader import default_catalogue
+from rules.scoring import inspections as inspection_rules
+from rules.scoring import integrity as integrity_rules
+from rules.scoring import publication as publication_rules
+from rules.scoring.ratings import UnitFacts
 
 # registers the domain enum itself (strawberry.enum returns the class it is given)
-strawberry.enum(ratings.Step, name="RatingStep")
+strawberry.enum(Step, name="RatingStep")
 
 
 @functools.cache
@@ -80,7 +88,7 @@ class RiskFactor:
     detail: str
 
     @classmethod
-    def of(cls, factor: ratings.Factor) -> RiskFactor:
+    def of(cls, factor: Factor) -> RiskFactor:
         return cls(code=factor.code, weight=factor.weight, detail=factor.detail)
 
 
@@ -93,7 +101,7 @@ class CreditRating:
     at: dt.datetime
 
     @classmethod
-    def of(cls, rating: ratings.Rating) -> CreditRating:
+    def of(cls, rating: Rating) -> CreditRating:
         return cls(
             subject_id=strawberry.ID(rating.subject_id),
             grade=rating.grade.value,
@@ -134,7 +142,7 @@ class IntegrityScore:
     dimensions: list[ScoreDimension]
 
     @classmethod
-    def of(cls, result: integrity.IntegrityScore) -> IntegrityScore:
+    def of(cls, result: integrity_rules.IntegrityScore) -> IntegrityScore:
         return cls(
             person_id=strawberry.ID(result.person_id),
             score=result.score,
@@ -206,7 +214,7 @@ class PublishedEntry:
     valid_to: dt.date | None
 
     @classmethod
-    def of(cls, entry: publication.PublishedEntry) -> PublishedEntry:
+    def of(cls, entry: publication_rules.PublishedEntry) -> PublishedEntry:
         return cls(
             sanction_id=strawberry.ID(entry.sanction_id),
             list_type=strawberry.ID(entry.list_type),
@@ -280,7 +288,7 @@ class InspectionDraw:
     created_by: str | None
 
     @classmethod
-    def of(cls, draw: inspections.Draw) -> InspectionDraw:
+    def of(cls, draw: Draw) -> InspectionDraw:
         return cls(
             id=strawberry.ID(draw.id or ""),
             seed=draw.params.seed,
@@ -332,7 +340,7 @@ class InspectionDrawInput:
 
 async def _unit_facts(
     info: strawberry.Info[Context, None], subject_id: strawberry.ID, name: str
-) -> ratings.UnitFacts:
+) -> UnitFacts:
     sid = unit_id(str(subject_id), "subjectId")
     facts = await ratings.unit_facts(info.context.graph, sid, evaluation_config().rating, name=name)
     if facts is None:
@@ -346,7 +354,7 @@ async def _unit_facts(
 
 async def _person_facts(
     info: strawberry.Info[Context, None], value: strawberry.ID
-) -> integrity.PersonFacts:
+) -> integrity_rules.PersonFacts:
     pid = person_id(str(value), "personId")
     facts = await integrity.person_facts(info.context.graph, pid, evaluation_config())
     if facts is None:
@@ -377,7 +385,7 @@ class EvaluationQuery:
         subject_id: strawberry.ID,
         from_: Annotated[dt.date, strawberry.argument(name="from")],
         to: dt.date | None = None,
-        step: ratings.Step = ratings.Step.MONTH,
+        step: Step = Step.MONTH,
     ) -> list[CreditRatingPoint]:
         info.context.require(Capability.REGULATE, "creditRatingHistory")
         config = evaluation_config().rating
@@ -388,8 +396,8 @@ class EvaluationQuery:
             raise BadUserInput(f"to: {end} is in the future", field="to")
         if from_ > end:
             raise BadUserInput(f"from: {from_} is after to {end}", field="from")
-        step_value = ratings.Step(step)
-        size = ratings.history_size(from_, end, step_value)
+        step_value = Step(step)
+        size = history_size(from_, end, step_value)
         if size > config.max_history_points:
             raise BadUserInput(
                 f"step: {step_value.value} from {from_} to {end} gives {size} points; "
@@ -398,8 +406,8 @@ class EvaluationQuery:
             )
         facts = await _unit_facts(info, subject_id, "creditRatingHistory")
         points = []
-        for day in ratings.history_days(from_, end, step_value):
-            rating = facts.rate(ratings.as_of(day, now), config, info.context.catalogue)
+        for day in history_days(from_, end, step_value):
+            rating = facts.rate(as_of(day, now), config, info.context.catalogue)
             points.append(
                 CreditRatingPoint(
                     on=day,
@@ -420,7 +428,7 @@ class EvaluationQuery:
             "integrityScore", [validate_any_subject_id(str(person_id), field="personId")]
         )
         facts = await _person_facts(info, person_id)
-        result = integrity.score_person(
+        result = integrity_rules.score_person(
             facts, utc_now(), evaluation_config(), info.context.catalogue
         )
         return IntegrityScore.of(result)
@@ -439,7 +447,7 @@ class EvaluationQuery:
         config = evaluation_config()
         catalogue = info.context.catalogue
         facts = await _person_facts(info, person_id)
-        result = integrity.score_person(facts, utc_now(), config, catalogue)
+        result = integrity_rules.score_person(facts, utc_now(), config, catalogue)
         return IntegrityBenefits(
             person_id=strawberry.ID(result.person_id),
             score=result.score,
@@ -454,7 +462,7 @@ class EvaluationQuery:
                     qualified=e.qualified,
                     gap=e.gap,
                 )
-                for e in integrity.eligibility(result.score, config.integrity.benefits)
+                for e in integrity_rules.eligibility(result.score, config.integrity.benefits)
             ],
             partner_cities=[
                 PartnerRecognition(
@@ -463,7 +471,7 @@ class EvaluationQuery:
                     recognized_bands=list(r.bands),
                     recognized=r.recognized,
                 )
-                for r in integrity.recognition(result.band, config, catalogue)
+                for r in integrity_rules.recognition(result.band, config, catalogue)
             ],
         )
 
@@ -482,10 +490,7 @@ class EvaluationQuery:
     ) -> PublishedEntryConnection:
         info.context.require(Capability.CATALOGUE, "publishedList")
         catalogue = info.context.catalogue
-        size = 50 if first is None else first
-        limit = info.context.settings.max_page
-        if not 1 <= size <= limit:
-            raise BadUserInput(f"first: {size} is outside 1..{limit}", field="first")
+        size = first_arg(50 if first is None else first, maximum=info.context.settings.max_page)
         kind_value = ListKind(kind).value
         if list_type is not None:
             found = catalogue.list_types.get(str(list_type))
@@ -502,7 +507,7 @@ class EvaluationQuery:
                 raise BadUserInput(f"listType: {found.id} is not published", field="listType")
             list_types = [found.id]
         else:
-            list_types = publication.published_list_types(catalogue, kind_value)
+            list_types = publication_rules.published_list_types(catalogue, kind_value)
         page = await publication.published_page(
             info.context.graph,
             catalogue,
@@ -510,11 +515,14 @@ class EvaluationQuery:
             list_types=list_types,
             district=normalise_district(district, field="district"),
             first=size,
-            after=publication.decode_cursor(after) if after is not None else None,
+            after=decode_entry_cursor(after) if after is not None else None,
             now=utc_now(),
         )
         edges = [
-            PublishedEntryEdge(cursor=e.cursor, node=PublishedEntry.of(e)) for e in page.entries
+            PublishedEntryEdge(
+                cursor=encode_entry_cursor(e.decided_on, e.sanction_id), node=PublishedEntry.of(e)
+            )
+            for e in page.entries
         ]
         return PublishedEntryConnection(
             edges=edges,
@@ -597,7 +605,7 @@ class EvaluationMutation:
     ) -> InspectionDraw:
         principal = info.context.require(Capability.SUPERVISE, "drawInspections")
         config = evaluation_config()
-        params = inspections.validate_params(
+        params = inspection_rules.validate_params(
             config,
             district=input.district,
             industry=input.industry,

@@ -10,8 +10,8 @@ import strawberry
 from api.auth import Capability
 from api.context import Context
 from api.types.enums import ApplicationArea
-from graph_model.errors import BadUserInput
-from graph_model.identifiers import validate_any_subject_id
+from domain.errors import BadUserInput
+from domain.identifiers import validate_any_subject_id
 
 MAX_WATCHED = 1000
 

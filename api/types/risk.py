@@ -9,34 +9,9 @@ from typing import Any
 
 import strawberry
 
-from api.auth import Capability
-from api.context import Context
-from api.types.enums import RelationType, SubjectKind
-
-# PageInfo and RiskFactor are the contract's shared shapes, defined once (with the ratings)
-from api.types.evaluation import PageInfo, RiskFactor
-from api.types.sanctions import Sanction
-from api.types.subjects import Household, Link, Subject, subject_from_row
-from graph_model.districts import normalise_district
-from graph_model.errors import BadUserInput, InvalidId
-from graph_model.identifiers import SubjectKind as DomainKind
-from graph_model.identifiers import (
-    kind_of_valid_id,
-    validate_any_subject_id,
-    validate_resident_id,
-    validate_uscc,
-)
-from graph_model.labels import Rel
-from graph_model.risk import clusters as clusters_model
-from graph_model.risk import controller as controller_model
-from graph_model.risk import export as export_model
-from graph_model.risk import neighbourhood as neighbourhood_model
-from graph_model.risk import ownership as ownership_model
-from graph_model.risk import risk_profile as risk_model
-from graph_model.risk import search as search_model
-from graph_model.risk import suspected as suspected_model
-from graph_model.risk.common import (
-    PUNITIVE_KINDS,
+from api.analytics import compute
+from api.arguments import (
+    clean_query,
     decode_cursor,
     depth_arg,
     encode_cursor,
@@ -44,8 +19,37 @@ from graph_model.risk.common import (
     first_arg,
     relations_arg,
 )
+from api.auth import Capability
+from api.context import Context
+from api.export import ExportFormat, export
+from api.types.enums import RelationType, SubjectKind
+
+# PageInfo and RiskFactor are the contract's shared shapes, defined once (with the ratings)
+from api.types.evaluation import PageInfo, RiskFactor
+from api.types.sanctions import Sanction
+from api.types.subjects import Household, Link, Subject, subject_from_row
+from domain.districts import normalise_district
+from domain.errors import BadUserInput, InvalidId
+from domain.identifiers import SubjectKind as DomainKind
+from domain.identifiers import (
+    kind_of_valid_id,
+    validate_any_subject_id,
+    validate_resident_id,
+    validate_uscc,
+)
+from domain.scoring import clusters
+from domain.scoring.control import ControlBasis
+from domain.scoring.suspicion import SuspicionBasis
+from domain.time import aware, utc_now
+from domain.vocabulary import PUNITIVE_KINDS, Rel
+from graph_model.risk import clusters as clusters_model
+from graph_model.risk import controller as controller_model
+from graph_model.risk import neighbourhood as neighbourhood_model
+from graph_model.risk import ownership as ownership_model
+from graph_model.risk import risk_profile as risk_model
+from graph_model.risk import search as search_model
+from graph_model.risk import suspected as suspected_model
 from graph_model.risk.config import DEFAULT_CONFIG, MAX_DEPTH
-from graph_model.values import aware, utc_now
 
 Info = strawberry.Info[Context, None]
 
@@ -207,8 +211,7 @@ class BeneficialOwner:
 
 
 # registers the domain enums themselves (strawberry.enum returns the class it is given)
-strawberry.enum(controller_model.ControlBasis, name="ControlBasis")
-ControlBasis = controller_model.ControlBasis
+strawberry.enum(ControlBasis, name="ControlBasis")
 
 
 @strawberry.type(description="One hop of a control chain (a holder's links in one unit added up).")
@@ -238,8 +241,7 @@ class ActualController:
 
 # -- suspected links -------------------------------------------------------------------------
 
-strawberry.enum(suspected_model.SuspicionBasis, name="SuspicionBasis")
-SuspicionBasis = suspected_model.SuspicionBasis
+strawberry.enum(SuspicionBasis, name="SuspicionBasis")
 
 
 @strawberry.type(
@@ -327,7 +329,7 @@ class RiskCluster:
     why: str
 
 
-def _cluster(cluster: clusters_model.Cluster) -> RiskCluster:
+def _cluster(cluster: clusters.Cluster) -> RiskCluster:
     registered = {r.value for r in Rel}
     return RiskCluster(
         id=strawberry.ID(cluster.id),
@@ -358,8 +360,7 @@ def _cluster(cluster: clusters_model.Cluster) -> RiskCluster:
     )
 
 
-strawberry.enum(export_model.ExportFormat, name="ExportFormat")
-ExportFormat = export_model.ExportFormat
+strawberry.enum(ExportFormat, name="ExportFormat")
 
 
 # -- search ------------------------------------------------------------------------------------
@@ -552,7 +553,7 @@ class RiskQuery:
             links=[
                 SuspectedLink(
                     subject=subject_from_row(link["subject"]),
-                    bases=[suspected_model.SuspicionBasis(b) for b in link["bases"]],
+                    bases=[SuspicionBasis(b) for b in link["bases"]],
                     household_ids=[strawberry.ID(h) for h in link["households"]],
                     sanctioned=link["sanctioned"],
                     sanctions=_sanctions(link["sanctions"]),
@@ -597,15 +598,21 @@ class RiskQuery:
         if not 2 <= min_size <= 10_000:
             raise BadUserInput(f"minSize: {min_size} is outside 2..10000", field="minSize")
         size = first_arg(first, maximum=info.context.settings.max_page)
-        found = await clusters_model.risk_clusters(
-            info.context.graph,
-            code,
-            _moment(at),
-            min_size=min_size,
-            config=info.context.risk,
-            pool=info.context.state.analytics,
+        facts = await clusters_model.cluster_facts(
+            info.context.graph, code, _moment(at), config=info.context.risk
         )
-        return [_cluster(c) for c in found[:size]]
+        bonds = clusters.unique_bonds(facts.bonds)
+        nodes, edges = clusters.weighted_edges(facts.members, bonds)
+        found = await compute(
+            info.context.state.analytics,
+            "riskClusters",
+            clusters.communities,
+            nodes,
+            edges,
+            info.context.risk.cluster_seed,
+        )
+        ordered = clusters.assemble(facts.members, bonds, found, min_size=min_size)
+        return [_cluster(c) for c in ordered[:size]]
 
     @strawberry.field(
         description="A whole neighbourhood (as relatedParties walks it) as a GraphML or "
@@ -634,8 +641,12 @@ class RiskQuery:
             config=info.context.risk,
             name="exportNeighbourhood",
         )
-        return await export_model.export_document(
-            page, export_model.ExportFormat(format), info.context.state.analytics
+        return await compute(
+            info.context.state.analytics,
+            "exportNeighbourhood",
+            export,
+            page,
+            ExportFormat(format),
         )
 
     @strawberry.field(
@@ -652,7 +663,7 @@ class RiskQuery:
     ) -> SubjectConnection:
         info.context.require(Capability.REGULATE, "searchSubjects")
         size = first_arg(20 if first is None else first, maximum=info.context.settings.max_page)
-        text = search_model.clean_query(query)
+        text = clean_query(query)
         domain_kind = DomainKind(kind) if kind is not None else None
         print_ = fingerprint(text, domain_kind)
         key: tuple[int, str] | None = None

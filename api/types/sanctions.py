@@ -13,10 +13,11 @@ from api.context import Context
 from api.events import SanctionEvent
 from api.types.catalogue import Department, ListType, department_of, list_type_of
 from api.types.enums import ApplicationArea, LiftKind, SanctionStatus
+from domain.errors import BadUserInput, NotFound
+from domain.identifiers import validate_any_subject_id
+from domain.scoring.ratings import applies
+from domain.time import CITY_TZ, aware, city_date, utc_now
 from graph_model import sanctions, sanctions_read
-from graph_model.errors import BadUserInput, NotFound
-from graph_model.identifiers import validate_any_subject_id
-from graph_model.values import CITY_TZ, aware, city_date, utc_now
 
 if TYPE_CHECKING:
     from api.types.checks import PathStep
@@ -177,7 +178,7 @@ async def impacted(
     info: strawberry.Info[Context, None], sanction: dict[str, Any], at: dt.datetime
 ) -> list[dict[str, Any]]:
     """Who the sanction reaches at `at`; no one when it does not apply then."""
-    if not sanctions_read.applies(sanction, at):
+    if not applies(sanction, at):
         return []
     return await info.context.state.impact.impact(
         info.context.graph,

@@ -10,11 +10,11 @@ import strawberry
 from api.auth import Capability
 from api.context import Context
 from api.types.enums import RelationType, SubjectKind
+from domain.identifiers import SubjectKind as DomainKind
+from domain.identifiers import validate_any_subject_id, validate_subject_id
+from domain.time import aware
+from domain.vocabulary import Rel
 from graph_model import registry
-from graph_model.identifiers import SubjectKind as DomainKind
-from graph_model.identifiers import validate_any_subject_id, validate_subject_id
-from graph_model.labels import Rel
-from graph_model.values import aware
 
 if TYPE_CHECKING:
     from api.types.sanctions import Sanction

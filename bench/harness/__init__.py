@@ -1,1 +1,1 @@
-"""`creditlink bench`: the Wenzhou scale-and-speed benchmark (see bench/README.md)."""
+"""The harness behind `python -m bench`: the world, the servers, the load and the table."""

@@ -27,10 +27,10 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
     from bench.harness.httpclient import Connection, graphql_request, host_port, ok
     from bench.harness.norust import rust_active
-    from bench.harness.queries import CHECK_GQL
+    from domain.time import utc_now
     from graph_model.checks import CheckEngine
-    from graph_model.values import utc_now
     from rules.loader import load_catalogue
+    from testkit.queries import CHECK_GQL
 
     engine = CheckEngine(load_catalogue())
     area = spec["area"]

@@ -27,6 +27,25 @@ from bench.harness.httpclient import Connection, host_port, ok
 from bench.harness.stats import summary
 
 
+def _figures(
+    latencies: list[float],
+    errors: int,
+    first_error: list[str],
+    elapsed: float,
+    box: dict[str, float],
+) -> dict[str, Any]:
+    """What a run of either loop measured: requests, errors, rate, latency, the box's CPU."""
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "first_error": first_error[0] if first_error else None,
+        "elapsed_s": elapsed,
+        "rate_per_s": len(latencies) / elapsed,
+        "latency_ms": summary([x * 1000 for x in latencies]),
+        "box_cpu": box,
+    }
+
+
 async def _closed(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
     host, port = host_port(spec["url"])
     concurrency = int(spec["concurrency"])
@@ -74,13 +93,7 @@ async def _closed(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
     return {
         "mode": "closed",
         "concurrency": concurrency,
-        "requests": len(latencies),
-        "errors": errors,
-        "first_error": first_error[0] if first_error else None,
-        "elapsed_s": elapsed,
-        "rate_per_s": len(latencies) / elapsed,
-        "latency_ms": summary([x * 1000 for x in latencies]),
-        "box_cpu": box,
+        **_figures(latencies, errors, first_error, elapsed, box),
     }
 
 
@@ -131,13 +144,7 @@ async def _open(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
         "mode": "open",
         "target_rate_per_s": rate,
         "concurrency": concurrency,
-        "requests": len(latencies),
-        "errors": errors,
-        "first_error": first_error[0] if first_error else None,
-        "elapsed_s": elapsed,
-        "rate_per_s": len(latencies) / elapsed,
-        "latency_ms": summary([x * 1000 for x in latencies]),
-        "box_cpu": box,
+        **_figures(latencies, errors, first_error, elapsed, box),
     }
     if spec.get("samples"):
         result["samples"] = [

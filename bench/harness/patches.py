@@ -1,9 +1,8 @@
 """Proposed product changes, applied to a benchmark API process only, to measure them.
 
-`python -m bench.harness --patches a,b` adds an API variant with the named patches on,
+`python -m bench --patches a,b` adds an API variant with the named patches on,
 interleaved with the default one, so a change's gain is measured side by side before it
 goes into the product; `python -m bench.harness.serve --patches=a` serves one by hand.
-bench/README.md ("What was tried") records each result.
 
 Measured here and now the product's own behaviour: `records-epoch`
 (graph_model/check_records.py), `autocommit-read` (graph_model/driver.py) and

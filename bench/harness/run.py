@@ -1,6 +1,6 @@
-"""`creditlink bench --scale N`: every figure of issue 6, side by side, in one run.
+"""`python -m bench --scale N`: every figure of the benchmark, side by side, in one run.
 
-    python -m bench.harness --scale 100000 [--data-dir D] [--keep] [--loader unwind|admin]
+    python -m bench --scale 100000 [--data-dir D] [--keep] [--loader unwind|admin]
 
 See bench/README.md for what each figure means and how to read the table.
 """
@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import random
@@ -29,10 +28,14 @@ from typing import Any
 
 from bench.harness import cpu, machine, pauses, tail, world
 from bench.harness.httpclient import graphql_request
-from bench.harness.queries import BATCH_GQL, CHECK_GQL, PEER_GQL
 from bench.harness.stats import summary
 from graph_model.driver import Graph, create_driver
 from seeds.spec import DEFAULT_SEED
+from testkit import free_port
+from testkit.api import ApiProcess, start_api_process, wait_ready
+from testkit.keys import write_keys_file
+from testkit.neo4j import Neo4jServer
+from testkit.queries import BATCH_GQL, CHECK_GQL, PEER_GQL
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
@@ -63,41 +66,32 @@ def log(msg: str) -> None:
 
 @dataclass
 class Server:
+    """An API or the peer in a process of its own: `url` is its GraphQL endpoint."""
+
     name: str
-    url: str
-    proc: subprocess.Popen[bytes]
-    log_path: Path
+    process: ApiProcess
+
+    @property
+    def url(self) -> str:
+        return f"{self.process.url}/graphql"
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes]:
+        return self.process.proc
+
+    @property
+    def log_path(self) -> Path:
+        assert self.process.log is not None
+        return self.process.log
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def _wait_ready(server: Server, path: str, timeout: float = 180) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            tail = server.log_path.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{server.name} exited ({server.proc.returncode}):\n{tail}")
-        with contextlib.suppress(httpx.HTTPError):
-            r = httpx.get(server.url.rsplit("/", 1)[0] + path, timeout=2)
-            if r.status_code in (200, 400):
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"{server.name} not ready in {timeout:.0f}s; see {server.log_path}")
+        self.process.stop()
 
 
 def scrape_metrics(server: Server) -> str:
     import httpx
 
-    return httpx.get(server.url.rsplit("/", 1)[0] + "/metrics", timeout=10).text
+    return httpx.get(f"{server.process.url}/metrics", timeout=10).text
 
 
 def drain_records(server: Server, timeout: float = 60.0) -> tuple[int, float]:
@@ -128,40 +122,23 @@ def start_api(
 ) -> Server:
     """`creditlink serve` (through `bench.harness.serve`) against Neo4j at `uri`, ready.
 
-    `auth`: (user, password) of that Neo4j, passed in the environment as the contract's
-    second API takes them (never on a command line, which other users can read).
-    `env`: CREDITLINK_* settings, and `no_rust="1"` or `patches="a,b"` for the variants."""
-    port = world.free_port()
-    environ = {
-        **os.environ,
-        "NEO4J_URI": uri,
-        "NEO4J_USER": auth[0],
-        "NEO4J_PASSWORD": auth[1],
-        "NEO4J_DATABASE": "neo4j",
-        "CREDITLINK_HOST": "127.0.0.1",
-        "CREDITLINK_PORT": str(port),
-        "CREDITLINK_SEED": "none",
-        "CREDITLINK_API_KEYS_FILE": str(keys),
-        "CREDITLINK_DATA_DIR": str(data_dir),
-        **{k: v for k, v in env.items() if k.startswith("CREDITLINK_")},
-    }
-    cmd = [sys.executable, "-m", "bench.harness.serve"]
+    `auth`: (user, password) of that Neo4j. `env`: CREDITLINK_* settings, and
+    `no_rust="1"` or `patches="a,b"` for the variants."""
+    command = ["-m", "bench.harness.serve"]
     if env.get("no_rust") == "1":
-        cmd.append("--no-rust")
+        command.append("--no-rust")
     if env.get("patches"):
-        cmd.append(f"--patches={env['patches']}")
-    log_path = logs / f"api-{name}.log"
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=environ,
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
+        command.append(f"--patches={env['patches']}")
+    process = start_api_process(
+        Neo4jServer(uri, "neo4j", None, *auth),
+        keys_file=keys,
+        data_dir=data_dir,
+        log=logs / f"api-{name}.log",
+        extra={k: v for k, v in env.items() if k.startswith("CREDITLINK_")},
+        command=command,
+        ready_timeout=180,
     )
-    server = Server(name, f"http://127.0.0.1:{port}/graphql", proc, log_path)
-    _wait_ready(server, "/readyz")
-    return server
+    return Server(name, process)
 
 
 def start_peer(store: world.Store, logs: Path) -> Server:
@@ -172,24 +149,37 @@ def start_peer(store: world.Store, logs: Path) -> Server:
     if not (PEER / "node_modules" / "@neo4j" / "graphql").is_dir():
         log("installing the peer (npm ci in bench/peer)")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PEER, check=True)
-    port = world.free_port()
+    port = free_port()
     log_path = logs / "peer.log"
-    proc = subprocess.Popen(
-        [node, "server.mjs"],
-        cwd=PEER,
-        env={
-            **os.environ,
-            "NEO4J_URI": store.uri,
-            "NEO4J_USER": store.auth[0],
-            "NEO4J_PASSWORD": store.auth[1],
-            "PORT": str(port),
-        },
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    server = Server("peer", f"http://127.0.0.1:{port}/graphql", proc, log_path)
-    _wait_ready(server, "/graphql?query=%7B__typename%7D")
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen(
+            [node, "server.mjs"],
+            cwd=PEER,
+            env={
+                **os.environ,
+                "NEO4J_URI": store.uri,
+                "NEO4J_USER": store.auth[0],
+                "NEO4J_PASSWORD": store.auth[1],
+                "PORT": str(port),
+            },
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    server = Server("peer", ApiProcess(f"http://127.0.0.1:{port}", proc, log_path))
+    try:
+        # Apollo may refuse a plain GET 400 (its CSRF guard): it is up either way
+        wait_ready(
+            f"{server.url}?query=%7B__typename%7D",
+            timeout=180,
+            accept=frozenset({200, 400}),
+            process=proc,
+            log=log_path,
+            interval=0.3,
+        )
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
@@ -902,7 +892,7 @@ def _dir_mb(path: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="creditlink bench",
+        prog="python -m bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -1002,12 +992,9 @@ def run_measurements(
 ) -> dict[str, Any]:
     logs = store.data_dir / "bench-logs"
     logs.mkdir(exist_ok=True)
-    keys = store.data_dir / "bench-keys.toml"
-    digest = hashlib.sha256(KEY.encode()).hexdigest()
-    keys.write_text(
-        f'[[keys]]\nname = "bench-approval"\nkey_sha256 = "{digest}"\nrole = "APPROVAL_SYSTEM"\n'
-        'department = "wz-public-resources"\n',
-        encoding="utf-8",
+    keys = write_keys_file(
+        store.data_dir / "bench-keys.toml",
+        {"bench-approval": ("APPROVAL_SYSTEM", "wz-public-resources", KEY)},
     )
     neo = _neo4j_info(store)
     data = store.data_dir / "neo4j" / "data"

@@ -13,32 +13,22 @@ import json
 import os
 import resource
 import shutil
-import socket
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from domain.vocabulary import Label
 from graph_model import migrations
 from graph_model.catalogue_sync import sync_departments
 from graph_model.contact_key import KEY_FILE_NAME, ContactKey, ensure_keyed, load_key
 from graph_model.driver import Graph, create_driver
-from graph_model.labels import Label
 from graph_model.runtime.embedded import EmbeddedNeo4j
 from rules.loader import load_catalogue
 from seeds.generator import WorldSpec, generate
+from testkit import free_port
 
 MARKER = "bench-world.json"
-RESERVED_PORTS = {7687, 8000}
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port not in RESERVED_PORTS:
-            return port
 
 
 def memory_for(scale: int) -> tuple[int, int]:

@@ -18,10 +18,10 @@ import time
 
 
 async def write(uri: str, rows: int, per_second: float, seconds: float) -> int:
-    from graph_model.check_ids import single_check_ids
+    from domain.check_ids import single_check_ids
+    from domain.time import utc_now
     from graph_model.check_records import WRITE_RECORDS, record_row
     from graph_model.driver import open_graph
-    from graph_model.values import utc_now
 
     written = 0
     user, password = os.environ.get("NEO4J_USER") or "neo4j", os.environ.get("NEO4J_PASSWORD", "")

@@ -2,36 +2,30 @@
 
 What is published: entries that apply now (recognised, not lifted at or before now, not
 expired, started), whose status is ACTIVE, of list types the catalogue marks
-`published`. An entry under objection is withheld until the objection is resolved: the
-contract shows only ACTIVE entries, and publication is suspended while an entry is
-disputed (checks still apply it). The same data is published to every caller: persons'
-ids keep their first 6 and last 4 characters and their names their first character;
-everything else is masked.
+`published` (`rules.scoring.publication`, which also masks persons). An entry under
+objection is withheld until the objection is resolved: the contract shows only ACTIVE
+entries, and publication is suspended while an entry is disputed (checks still apply it).
 
-Pages are keyset pages over (decidedOn desc, sanction id asc): a cursor is the last
-entry's key, opaque to callers, so following cursors yields every entry exactly once
-however entries are added or removed elsewhere in the list.
+Pages are keyset pages over (decidedOn desc, sanction id asc): the caller passes the last
+entry's key back (`api.arguments` makes it an opaque cursor), so following pages yields
+every entry exactly once however entries are added or removed elsewhere in the list.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.time import city_date
+from domain.vocabulary import Label, SystemRel
 from graph_model.driver import Graph
-from graph_model.errors import BadUserInput
-from graph_model.identifiers import SubjectKind, mask_resident_id
-from graph_model.labels import Label, SystemRel
 from graph_model.registry import SUBJECT_FIELDS
 from graph_model.sanctions_read import applies_at
-from graph_model.values import city_date, native
+from graph_model.values import native
 from rules.models import Catalogue
-
-CURSOR_VERSION = "p1"
+from rules.scoring.publication import PublishedEntry, published_entry, published_list_types
 
 PUBLISHED_WHERE = "x.status = 'ACTIVE' AND x.listType IN $listTypes AND " + applies_at("x")
 ENTRY_FIELDS = "x {.id, .listType, .kind, .decidedOn, .validTo, .issuerId}"
@@ -53,86 +47,6 @@ SUBJECT_SUMMARY = (
     f"COLLECT {{ MATCH (x:{Label.SANCTION.value})-[:{SystemRel.AGAINST.value}]->(s) "
     f"WHERE {PUBLISHED_WHERE} RETURN {ENTRY_FIELDS} }} AS entries"
 )
-
-
-def mask_name(name: str) -> str:
-    """A private person's name with only the first character shown: 王** for 王小明
-    (a one-character name is masked whole)."""
-    text = name.strip()
-    if len(text) <= 1:
-        return "*" * len(text)
-    return text[0] + "*" * (len(text) - 1)
-
-
-@dataclass(frozen=True)
-class PublishedEntry:
-    sanction_id: str
-    list_type: str
-    kind: str
-    subject_kind: SubjectKind
-    subject_id: str  # masked for persons
-    subject_name: str  # masked for persons
-    district: str | None
-    issuer_id: str
-    issuer: str
-    decided_on: dt.date
-    valid_to: dt.date | None
-
-    @property
-    def cursor(self) -> str:
-        return encode_cursor(self.decided_on, self.sanction_id)
-
-
-def published_entry(
-    entry: dict[str, Any], subject: dict[str, Any], catalogue: Catalogue
-) -> PublishedEntry:
-    """One entry as published: a person's id and name masked."""
-    kind = SubjectKind(subject["kind"])
-    person = kind is SubjectKind.PERSON
-    department = catalogue.departments.get(entry["issuerId"])
-    return PublishedEntry(
-        sanction_id=entry["id"],
-        list_type=entry["listType"],
-        kind=entry["kind"],
-        subject_kind=kind,
-        subject_id=mask_resident_id(subject["id"]) if person else subject["id"],
-        subject_name=mask_name(subject.get("name") or "") if person else subject.get("name") or "",
-        district=subject.get("district"),
-        issuer_id=entry["issuerId"],
-        issuer=department.name if department else entry["issuerId"],
-        decided_on=entry["decidedOn"],
-        valid_to=entry.get("validTo"),
-    )
-
-
-def encode_cursor(decided_on: dt.date, sanction_id: str) -> str:
-    raw = f"{CURSOR_VERSION}|{decided_on.isoformat()}|{sanction_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, *, field: str = "after") -> tuple[dt.date, str]:
-    """The (decidedOn, sanctionId) a cursor stands for; BAD_USER_INPUT for anything else."""
-    problem = BadUserInput(f"{field}: not a cursor of this list", field=field)
-    text = cursor.strip()
-    if not text or len(text) > 400:
-        raise problem
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-        version, day, sanction_id = raw.split("|", 2)
-        decided_on = dt.date.fromisoformat(day)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise problem from None
-    if version != CURSOR_VERSION or not sanction_id:
-        raise problem
-    return decided_on, sanction_id
-
-
-def published_list_types(catalogue: Catalogue, kind: str | None = None) -> list[str]:
-    return [
-        lt.id
-        for lt in catalogue.list_types.values()
-        if lt.published and (kind is None or lt.kind.value == kind)
-    ]
 
 
 @dataclass(frozen=True)

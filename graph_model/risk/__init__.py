@@ -1,15 +1,16 @@
-"""Related-party risk for regulators (issue 4).
+"""Related-party risk for regulators (issue 4): the queries.
 
-Every module here follows the project's path: Cypher as constants or small builders,
-one query per root field returning shaped maps, Python for what graphs do better in
-memory (equity penetration, scoring, communities, export formats).
+Every module here follows the project's path: Cypher as constants or small builders, one
+query per root field returning shaped maps, the rows turned into the facts the pure
+functions take. Those are `domain.scoring` (`equity`, `ownership`, `control`, `risk` with
+`risk_weights`, `clusters`, `suspicion`); the analysts' export formats and the worker
+processes that run the CPU-heavy steps are `api.export` and `api.analytics`.
 
 - `neighbourhood`: bounded neighbourhoods with keyset pages and super-node caps
-- `equity`: the pure-Python ownership solver (total holdings through cycles, chains)
-- `ownership`: ultimate beneficial owners; `controller`: actual controllers
+- `ownership`: the holdings above a unit; `controller`: with its declared controllers
 - `suspected`: links suspected from shared contacts or households (never registered links)
-- `risk_profile` with `weights`: explained 0-100 risk scores
-- `clusters`: communities of sanctioned and risk-adjacent subjects (networkx Louvain)
-- `export`: GraphML and Cytoscape JSON of a neighbourhood
+- `risk_profile`: the facts of an explained 0-100 risk score
+- `clusters`: the district's risk subgraph that communities are found in
 - `search`: subjects by name words, name substring and id prefix
+- `config`: the queries' tunables
 """

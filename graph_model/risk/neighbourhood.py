@@ -20,19 +20,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from domain.errors import NotFound
+from domain.time import city_date
+from domain.vocabulary import PUNITIVE_KINDS, Label, Rel
 from graph_model.driver import Graph
-from graph_model.errors import NotFound
-from graph_model.labels import Label, Rel
-from graph_model.risk.common import (
-    PUNITIVE_KINDS,
-    applying_sanctions,
-    link_map,
-    rel_types,
-    subject_map,
-    valid,
-)
+from graph_model.risk.common import applying_sanctions, link_map, rel_types, subject_map, valid
 from graph_model.risk.config import DEFAULT_CONFIG, MAX_DEPTH, RiskConfig
-from graph_model.values import city_date, native
+from graph_model.values import native
 
 HOUSEHOLD_KIND = "HOUSEHOLD"
 

@@ -2,33 +2,24 @@
 
 One query finds every holder with a chain of links valid on the asked day up to
 `ownership_hops` long (Neo4j walks it breadth-first, visiting each holder once, so
-cycles stop by themselves), then reads every valid holding into those holders. Python
-then solves the total holdings (`graph_model.risk.equity`).
+cycles stop by themselves), then reads every valid holding into those holders;
+`domain.scoring.ownership` solves the total holdings and picks the owners.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
+from domain.errors import BadUserInput, NotFound
+from domain.identifiers import SubjectKind
+from domain.scoring.ownership import Holdings, Owner, ultimate_owners
+from domain.time import city_date
+from domain.vocabulary import Label, Rel
 from graph_model.driver import Graph
-from graph_model.errors import BadUserInput, Conflict, NotFound
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import Label, Rel
 from graph_model.risk.common import link_map, subject_map, valid
 from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
-from graph_model.risk.equity import (
-    InconsistentOwnership,
-    OwnershipGraph,
-    count_chains,
-    total_holdings,
-)
-from graph_model.values import city_date, native
-
-# Kinds that are ultimate owners whatever else they hold.
-ULTIMATE_KINDS = frozenset({SubjectKind.PERSON.value, SubjectKind.PUBLIC_INSTITUTION.value})
+from graph_model.values import native
 
 
 @lru_cache(maxsize=8)
@@ -68,24 +59,6 @@ def upward_query(hops: int, with_controls: bool) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Holdings:
-    target: str
-    kind: str
-    nodes: dict[str, dict[str, Any]]  # id -> subject row
-    links: list[dict[str, Any]]  # SHAREHOLDER_OF links valid at the time
-    controls: list[dict[str, Any]]  # declared ACTUAL_CONTROLLER_OF {link, controller}
-    unexpanded: set[str]
-    truncated: bool
-
-    @property
-    def graph(self) -> OwnershipGraph[str]:
-        return OwnershipGraph.of((e["from"], e["to"], e["ratio"] or 0.0) for e in self.links)
-
-    def has_holders(self, subject_id: str) -> bool:
-        return any(e["to"] == subject_id for e in self.links)
-
-
 async def holdings_above(
     graph: Graph,
     target: str,
@@ -123,46 +96,6 @@ async def holdings_above(
     )
 
 
-@dataclass(frozen=True)
-class Owner:
-    subject: dict[str, Any]
-    share: float
-    paths: int
-
-
-def solve(holdings: Holdings, field: str) -> dict[str, float]:
-    try:
-        return total_holdings(holdings.graph, holdings.target)
-    except InconsistentOwnership as exc:
-        raise Conflict(
-            f"{field}: the shareholdings above {holdings.target} cannot be resolved: {exc}",
-            field=field,
-        ) from None
-
-
-def ultimate_owners(
-    holdings: Holdings, threshold: float, *, field: str, config: RiskConfig = DEFAULT_CONFIG
-) -> list[Owner]:
-    """Natural persons, public institutions and units without shareholders of their own
-    whose total share is at least `threshold`, largest first (ties by id)."""
-    shares = solve(holdings, field)
-    chains = count_chains(holdings.graph, holdings.target, cap=config.path_count_cap)
-    owners = []
-    for subject_id, share in shares.items():
-        if subject_id == holdings.target:
-            continue
-        node = holdings.nodes.get(subject_id)
-        if node is None:
-            continue
-        ultimate = node["kind"] in ULTIMATE_KINDS or (
-            not holdings.has_holders(subject_id) and subject_id not in holdings.unexpanded
-        )
-        if ultimate and share >= threshold - 1e-12:
-            owners.append(Owner(node, share, chains.get(subject_id, 0)))
-    owners.sort(key=lambda o: (-o.share, o.subject["id"]))
-    return owners
-
-
 async def beneficial_owners(
     graph: Graph,
     enterprise_id: str,
@@ -180,4 +113,4 @@ async def beneficial_owners(
         allowed=frozenset({SubjectKind.ENTERPRISE.value}),
         config=config,
     )
-    return ultimate_owners(holdings, threshold, field=field, config=config)
+    return ultimate_owners(holdings, threshold, field=field, path_count_cap=config.path_count_cap)

@@ -17,16 +17,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from domain.identifiers import USCC_CHARSET, SubjectKind
+from domain.vocabulary import KIND_LABEL, Label
 from graph_model.driver import Graph
-from graph_model.errors import BadUserInput
-from graph_model.identifiers import USCC_CHARSET, SubjectKind
-from graph_model.labels import KIND_LABEL, Label
 from graph_model.risk.common import subject_map
-from graph_model.text import clean_text
 from graph_model.values import native
 
 FULLTEXT_INDEX = "subject_names"
-MAX_QUERY = 100
 LUCENE_SPECIAL = frozenset('\\+-!():^[]"{}~*?|&/')
 _ID_CHARS = frozenset(USCC_CHARSET)
 
@@ -96,24 +93,15 @@ class SearchPage:
     has_more: bool
 
 
-def clean_query(query: str) -> str:
-    text = clean_text(" ".join(query.split()), "query")
-    if not text:
-        raise BadUserInput("query: must not be blank", field="query")
-    if len(text) > MAX_QUERY:
-        raise BadUserInput(f"query: longer than {MAX_QUERY} characters", field="query")
-    return text
-
-
 async def search_subjects(
     graph: Graph,
-    query: str,
+    text: str,
     *,
     kind: SubjectKind | None,
     first: int,
     after: tuple[int, str] | None,
 ) -> SearchPage:
-    text = clean_query(query)
+    """One page of matches for `text`, already cleaned (`api.arguments.clean_query`)."""
     prefix = id_prefix(text)
     words = lucene_words(text)
     params = {

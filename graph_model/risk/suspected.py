@@ -1,37 +1,27 @@
 """Suspected links: subjects that share a phone, an address or a household.
 
-These are NOT registered relationships. Nothing is written to the graph; they are found
-on request from the hashed contacts (`phoneHash`, `addressHash`) and from MEMBER_OF
-links to one household valid on the asked day, and no check, impact preview or role
-pattern ever reads them. A regulator sees the other subject and the basis of the
-suspicion, never the contact value (the hash stays in the database too).
+These are NOT registered relationships (`domain.scoring.suspicion`). Nothing is written
+to the graph; they are found on request from the hashed contacts (`phoneHash`,
+`addressHash`) and from MEMBER_OF links to one household valid on the asked day, and no
+check, impact preview or role pattern ever reads them. A regulator sees the other subject
+and the basis of the suspicion, never the contact value (the hash stays in the database
+too).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from domain.errors import NotFound
+from domain.scoring.suspicion import SuspicionBasis, ordered_bases
+from domain.time import city_date
+from domain.vocabulary import PUNITIVE_KINDS, Label, Rel
 from graph_model.driver import Graph
-from graph_model.errors import NotFound
-from graph_model.labels import Label, Rel
-from graph_model.risk.common import (
-    PUNITIVE_KINDS,
-    applying_sanctions,
-    punitive_exists,
-    subject_map,
-    valid,
-)
+from graph_model.risk.common import applying_sanctions, punitive_exists, subject_map, valid
 from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
-from graph_model.values import city_date, native
-
-
-class SuspicionBasis(StrEnum):
-    SHARED_PHONE = "SHARED_PHONE"
-    SHARED_ADDRESS = "SHARED_ADDRESS"
-    SHARED_HOUSEHOLD = "SHARED_HOUSEHOLD"
+from graph_model.values import native
 
 
 def sharing_subquery(s: str, limit: str = "$suspectLimit") -> str:
@@ -105,10 +95,9 @@ async def suspected_links(
     if not rows:
         raise NotFound(f"subjectId: no subject {subject_id}", field="subjectId")
     row = native(rows[0])
-    order = list(SuspicionBasis)
     links = []
     for link in row["links"]:
-        link["bases"] = sorted(link["bases"], key=lambda b: order.index(SuspicionBasis(b)))
+        link["bases"] = ordered_bases(link["bases"])
         link["households"] = sorted(h for h in link["households"] if h is not None)
         links.append(link)
     return SuspectedLinks(subject_id, at, row["total"], links)

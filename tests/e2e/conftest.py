@@ -6,10 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from graph_model.catalogue_sync import sync_departments
 from graph_model.driver import Graph
-from rules.loader import load_catalogue
-from tests.integration.conftest import WIPE
+from tests.integration.helpers import wipe_graph
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -21,7 +19,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 async def empty_graph(graph: Graph) -> AsyncIterator[Graph]:
     """An empty graph (schema and departments kept), as each integration test starts from."""
-    async with graph.driver.session(database=graph.database) as session:
-        await (await session.run(WIPE)).consume()
-    await sync_departments(graph, load_catalogue())
+    await wipe_graph(graph)
     yield graph

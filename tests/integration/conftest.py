@@ -6,11 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from graph_model.catalogue_sync import sync_departments
 from graph_model.driver import Graph
-from rules.loader import load_catalogue
+from tests.integration.helpers import WIPE, wipe_graph
 
-WIPE = "MATCH (n) WHERE NOT n:Migration CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+__all__ = ["WIPE"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -21,7 +20,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 async def clean_graph(graph: Graph) -> AsyncIterator[None]:
-    async with graph.driver.session(database=graph.database) as session:
-        await (await session.run(WIPE)).consume()
-    await sync_departments(graph, load_catalogue())
+    await wipe_graph(graph)
     yield

@@ -1,23 +1,30 @@
-"""Small builders for integration tests: valid ids and GraphQL snippets; and for the
-tests that stop Neo4j, an embedded Neo4j of their own and the probes they poll with."""
+"""Small builders for integration tests: valid ids and GraphQL snippets; a server of a
+test's own whose metrics it reads; and for the tests that stop Neo4j, an embedded Neo4j
+of their own and the probes they poll with."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import hashlib
 import itertools
 import os
-import shutil
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 
-from graph_model.driver import open_graph
-from graph_model.identifiers import make_resident_id, make_uscc
+from api.settings import Settings
+from domain.identifiers import make_resident_id, make_uscc
+from graph_model.catalogue_sync import sync_departments
+from graph_model.driver import Graph, open_graph
 from graph_model.runtime.embedded import EmbeddedNeo4j
-from tests.conftest import TEST_DATA, ApiServer, free_port
+from rules.loader import load_catalogue
+from testkit.neo4j import fresh_neo4j
+from tests.conftest import TEST_DATA, ApiServer, run_app
 
 _serial = itertools.count(1)
 
@@ -101,24 +108,44 @@ def flush_access_records(api: ApiServer) -> None:
     assert "errors" not in body, body
 
 
+WIPE = "MATCH (n) WHERE NOT n:Migration CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+
+
+async def wipe_graph(graph: Graph) -> None:
+    """The graph as each integration test starts from: empty but for the schema's
+    migration records and the catalogue's departments."""
+    async with graph.driver.session(database=graph.database) as session:
+        await (await session.run(WIPE)).consume()
+    await sync_departments(graph, load_catalogue())
+
+
+SNAPSHOT_NODES = "MATCH (n) WHERE NOT n:Migration RETURN labels(n) AS l, properties(n) AS p"
+SNAPSHOT_RELS = "MATCH (a)-[r]->(b) RETURN type(r) AS t, properties(r) AS p, a.id AS a, b.id AS b"
+
+
+async def snapshot(graph: Graph) -> tuple[int, int, str]:
+    """Node count, relationship count, and a digest of every property: equal before and
+    after a refused call when it changed nothing."""
+    nodes = await graph.read(SNAPSHOT_NODES)
+    rels = await graph.read(SNAPSHOT_RELS)
+    digest = hashlib.sha256(
+        repr(sorted(repr(sorted(r.items(), key=str)) for r in nodes + rels)).encode()
+    ).hexdigest()
+    return len(nodes), len(rels), digest
+
+
 # -- an embedded Neo4j of a test's own, to stop and start again --------------------------
 
 
 @contextlib.contextmanager
 def own_embedded_neo4j(name: str) -> Iterator[EmbeddedNeo4j]:
     """A fresh embedded Neo4j (own data dir, free Bolt port): stopping the session's
-    would break every other test."""
-    data_dir = TEST_DATA / f"{name}-{os.getpid()}"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    neo4j = EmbeddedNeo4j(data_dir, free_port(), heap_mb=512, pagecache_mb=64)
-    neo4j.start()
-    try:
+    would break every other test. Its data is thrown away, so it is not waited on through
+    a graceful shutdown."""
+    with fresh_neo4j(
+        TEST_DATA / f"{name}-{os.getpid()}", heap_mb=512, pagecache_mb=64, stop_timeout=1.0
+    ) as neo4j:
         yield neo4j
-    finally:
-        # its data is thrown away: no need to wait out a graceful shutdown (10 s and more);
-        # past the timeout, stop() kills it and reaps it
-        neo4j.stop(timeout=1.0)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def neo4j_answers(neo4j: EmbeddedNeo4j) -> None:
@@ -162,3 +189,57 @@ def readyz(url: str) -> httpx.Response | None:
         return httpx.get(f"{url}/readyz", timeout=15)
     except httpx.HTTPError:
         return None
+
+
+# -- a server of a test's own ------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RunningApp(ApiServer):
+    """A server of a test's own: `post` as the session's, and raw requests and counts."""
+
+    def request(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        key: str | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        body: dict[str, Any] = {"query": query, **extra}
+        if variables is not None:
+            body["variables"] = variables
+        return httpx.post(f"{self.url}/graphql", json=body, headers=headers, timeout=60)
+
+    def neo4j_queries(self) -> int:
+        """Queries this app has sent to Neo4j (readiness pings aside)."""
+        text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        total = 0.0
+        for match in re.finditer(
+            r'^creditlink_neo4j_query_seconds_count\{query="([^"]*)"\} (\S+)$', text, re.M
+        ):
+            if match.group(1) != "ping":
+                total += float(match.group(2))
+        return int(total)
+
+
+@contextlib.contextmanager
+def serve_app(
+    settings: Settings, *, wait_ready: bool = True, quiet: bool = False
+) -> Iterator[RunningApp]:
+    """The real app, as conftest's `run_app` serves it, ready (or only alive without
+    `wait_ready`). `quiet`: also wait for the app's own start-up queries to Neo4j to end."""
+    ready_path = "/readyz" if wait_ready else "/healthz"
+    with run_app(settings, ready_path=ready_path, timeout=60) as app:
+        running = RunningApp(f"http://127.0.0.1:{settings.port}", settings, app)
+        if wait_ready and quiet:
+            # what the app sends on its own around its start has no signal of its end:
+            # wait until the count stops moving, so it moves only with what a test sends
+            deadline = time.monotonic() + 60
+            last, quiet_since = running.neo4j_queries(), time.monotonic()
+            while time.monotonic() - quiet_since < 1.0 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                now = running.neo4j_queries()
+                if now != last:
+                    last, quiet_since = now, time.monotonic()
+        yield running

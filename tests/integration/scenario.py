@@ -9,7 +9,6 @@ from tests.conftest import ApiServer
 from tests.integration.helpers import (
     business_id,
     enterprise_id,
-    error_code,
     household,
     link,
     person_id,
@@ -25,9 +24,8 @@ mutation($input: SanctionInput!) {
 }"""
 LIFT = """
 mutation($input: LiftInput!) { liftSanction(input: $input) { id status liftedAt } }"""
-CHECK = """
-query($id: ID!, $area: ApplicationArea!, $at: DateTime) {
-  jointSanctionCheck(subjectId: $id, area: $area, at: $at) {
+# a check's whole result, as jointSanctionCheck and batchCheck both answer it
+RESULT = """{
     checkId subjectId subjectKnown area at decision
     measures {
       measure { id effect legalBasis implementers { id } }
@@ -35,20 +33,15 @@ query($id: ID!, $area: ApplicationArea!, $at: DateTime) {
       sanction { id status listType { id } subject { id } }
       path { from relation to validFrom validTo }
     }
-  }
-}"""
-BATCH = """
-query($ids: [ID!]!, $area: ApplicationArea!, $at: DateTime) {
-  batchCheck(subjectIds: $ids, area: $area, at: $at) {
-    checkId subjectId subjectKnown area at decision
-    measures {
-      measure { id effect legalBasis implementers { id } }
-      role suppressed
-      sanction { id status listType { id } subject { id } }
-      path { from relation to validFrom validTo }
-    }
-  }
-}"""
+  }"""
+CHECK = f"""
+query($id: ID!, $area: ApplicationArea!, $at: DateTime) {{
+  jointSanctionCheck(subjectId: $id, area: $area, at: $at) {RESULT}
+}}"""
+BATCH = f"""
+query($ids: [ID!]!, $area: ApplicationArea!, $at: DateTime) {{
+  batchCheck(subjectIds: $ids, area: $area, at: $at) {RESULT}
+}}"""
 
 
 @dataclass
@@ -150,7 +143,6 @@ __all__ = [
     "ShoeWorld",
     "build_shoe_world",
     "check",
-    "error_code",
     "impose",
     "measure_ids",
     "roles_of",

@@ -9,7 +9,6 @@ world (built once) so each case costs a request and two reads.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from graph_model.catalogue_sync import sync_departments
 from graph_model.driver import Graph
-from rules.loader import load_catalogue
 from tests.conftest import ApiServer
-from tests.integration.conftest import WIPE
 from tests.integration.helpers import (
     enterprise_id,
     flush_check_records,
@@ -29,6 +25,8 @@ from tests.integration.helpers import (
     link,
     person_id,
     register,
+    snapshot,
+    wipe_graph,
 )
 
 # -- the shared world --------------------------------------------------------------------------
@@ -69,9 +67,7 @@ async def clean_graph() -> AsyncIterator[None]:
 
 @pytest.fixture(scope="module")
 async def world(api_server: ApiServer, graph: Graph) -> World:
-    async with graph.driver.session(database=graph.database) as session:
-        await (await session.run(WIPE)).consume()
-    await sync_departments(graph, load_catalogue())
+    await wipe_graph(graph)
     company, other, person = enterprise_id(), enterprise_id(), person_id()
     register(api_server, company, "ENTERPRISE", "温州市鹿城区瓯江鞋业有限公司")
     register(api_server, other, "ENTERPRISE", "乐清市电气有限公司")
@@ -603,18 +599,6 @@ CASES: list[Bad] = [
 
 if len({c.name for c in CASES}) != len(CASES):  # pragma: no cover - a catalogue typo
     raise AssertionError("duplicate case names")
-
-SNAPSHOT_NODES = "MATCH (n) WHERE NOT n:Migration RETURN labels(n) AS l, properties(n) AS p"
-SNAPSHOT_RELS = "MATCH (a)-[r]->(b) RETURN type(r) AS t, properties(r) AS p, a.id AS a, b.id AS b"
-
-
-async def snapshot(graph: Graph) -> tuple[int, int, str]:
-    nodes = await graph.read(SNAPSHOT_NODES)
-    rels = await graph.read(SNAPSHOT_RELS)
-    digest = hashlib.sha256(
-        repr(sorted(repr(sorted(r.items(), key=str)) for r in nodes + rels)).encode()
-    ).hexdigest()
-    return len(nodes), len(rels), digest
 
 
 def test_the_catalogue_is_large_enough() -> None:

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from domain.errors import Conflict, ServiceUnavailable
+from domain.vocabulary import Label
 from graph_model.check_records import (
     WRITE_AGAIN,
     WRITE_BATCHES,
@@ -22,10 +24,8 @@ from graph_model.check_records import (
     batch_row,
     record_row,
 )
-from graph_model.checks import CheckOutcome
 from graph_model.driver import Graph
-from graph_model.errors import Conflict, ServiceUnavailable
-from graph_model.labels import Label
+from rules.decision import CheckOutcome
 
 AT = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
 

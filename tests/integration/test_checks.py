@@ -9,6 +9,7 @@ from graph_model.driver import Graph
 from tests.conftest import ApiServer
 from tests.integration.helpers import (
     enterprise_id,
+    error_code,
     flush_check_records,
     link,
     person_id,
@@ -18,7 +19,6 @@ from tests.integration.scenario import (
     BATCH,
     build_shoe_world,
     check,
-    error_code,
     impose,
     measure_ids,
     roles_of,

@@ -5,14 +5,17 @@ Two real apps against the one Neo4j: the session's (plans on, the default) and o
 deepest selection a plan can compile and once with the authorisation matrix's full
 selection (fragments on interfaces, asynchronous fields: strawberry's path), and the
 two answers must be equal apart from values that differ between any two calls (a new
-check's id and its default instant). The check documents the bench and the approval
-systems send must compile, so the comparison covers the hot path.
+check's id and its default instant). Exactly which calls answer with data, and exactly
+which the first app answers from plans (its compiled metric), is asserted too, so the
+comparison is between answers, on the plans' path. The check documents the bench and
+the approval systems send must compile, so it covers the hot path.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +32,23 @@ from graphql import (
 
 from api.compiled import below_root
 from api.schema import build_schema
-from bench.harness.queries import BATCH_GQL, CHECK_GQL
 from graph_model.catalogue_sync import sync_departments
 from graph_model.driver import Graph
 from rules.loader import load_catalogue
+from testkit.queries import BATCH_GQL, CHECK_GQL
 from tests.conftest import ApiServer, Neo4jServer, api_settings, serving
-from tests.integration.helpers import enterprise_id
-from tests.integration.scenario import BATCH, CHECK
-from tests.integration.test_authz_matrix import (
+from tests.integration.authz import (
     CALLERS,
+    EXPECTED,
     SCHEMA,
     build_world,
     generic_call,
     minimal_arguments,
+    role_of,
     root_fields,
 )
+from tests.integration.helpers import enterprise_id
+from tests.integration.scenario import BATCH, CHECK
 
 # values that differ between any two calls of the same query: a new check's id, the
 # default instant, and a page cursor (it carries the instant)
@@ -105,48 +110,86 @@ def test_the_check_documents_compile() -> None:
     assert not _compiles(BATCH)
 
 
+# the one query root field no plan can answer: it returns an interface
+NOT_COMPILED_ROOTS = frozenset({"subject"})
+# asked about an id the world does not hold (the hints name no `id`), so they answer
+# null or NOT_FOUND to every caller
+UNKNOWN_ID_ROOTS = frozenset({"subject", "sanction", "inspectionDraw", "replayInspectionDraw"})
+
+
+@dataclass(frozen=True)
+class Call:
+    field: str
+    query: str
+    variables: dict[str, Any]
+    # whether a caller allowed the field gets its value, not null (the arguments are good)
+    answers: bool = True
+    # whether the app with plans answers it from a plan (its variables coerce)
+    by_plan: bool = True
+
+
 async def test_every_query_answers_the_same_compiled_or_not(
     api_server: ApiServer, reference: ApiServer, graph: Graph
 ) -> None:
     await sync_departments(graph, load_catalogue())
     world = build_world(api_server)
     hints = world.hints()
-    calls: list[tuple[str, str, dict[str, Any]]] = []
-    compiled = []
+    calls: list[Call] = []
     for field in root_fields("Query"):
         definition = SCHEMA.query_type.fields[field]  # type: ignore[union-attr]
         selection = compilable_selection(definition.type, 4)
+        queries = [generic_call("Query", field, hints, depth=4)]
         if selection is not None:
             args = minimal_arguments(definition.args, hints=hints)
-            query = f"query {{ {field}{f'({args})' if args else ''} {selection} }}"
-            calls.append((field, query, {}))
-            if _compiles(query):
-                compiled.append(field)
-        calls.append((field, generic_call("Query", field, hints, depth=4), {}))
+            queries.insert(0, f"query {{ {field}{f'({args})' if args else ''} {selection} }}")
+        for query in queries:
+            calls.append(Call(field, query, {}, field not in UNKNOWN_ID_ROOTS, _compiles(query)))
     at = "2026-06-01T10:00:00+08:00"
-    for subject in (world.company, world.person, world.spouse, "91330302MA2XXXXX0X", "nope"):
+    for subject in (world.company, world.person, world.spouse):
         variables = {"id": subject, "area": "SOCIAL_GOVERNANCE"}
-        calls.append(("jointSanctionCheck", CHECK_GQL, variables))
-        calls.append(("jointSanctionCheck", CHECK, {**variables, "at": at}))
+        calls.append(Call("jointSanctionCheck", CHECK_GQL, variables))
+        calls.append(Call("jointSanctionCheck", CHECK, {**variables, "at": at}, by_plan=False))
+    for subject in ("91330302MA2XXXXX0X", "nope"):  # INVALID_ID from the resolver
+        variables = {"id": subject, "area": "SOCIAL_GOVERNANCE"}
+        calls.append(Call("jointSanctionCheck", CHECK_GQL, variables, answers=False))
+        calls.append(
+            Call("jointSanctionCheck", CHECK, {**variables, "at": at}, False, by_plan=False)
+        )
     batch = {"ids": [world.company, world.person, "nope"], "area": "SOCIAL_GOVERNANCE"}
-    calls += [("batchCheck", BATCH_GQL, batch), ("batchCheck", BATCH, batch)]
-    calls.append(("jointSanctionCheck", CHECK_GQL, {"id": world.company, "area": "NOPE"}))
-    calls.append(("jointSanctionCheck", CHECK_GQL, {"area": "SOCIAL_GOVERNANCE"}))
+    calls.append(Call("batchCheck", BATCH_GQL, batch, answers=False))
+    calls.append(Call("batchCheck", BATCH, batch, answers=False, by_plan=False))
+    for variables in ({"id": world.company, "area": "NOPE"}, {"area": "SOCIAL_GOVERNANCE"}):
+        # variables that do not coerce: strawberry reports them, in both apps
+        calls.append(Call("jointSanctionCheck", CHECK_GQL, variables, False, False))
 
-    # most roots compile; those that do not return interfaces or have only async fields
-    assert len(compiled) >= len(root_fields("Query")) // 2, compiled
-    assert {"jointSanctionCheck", "batchCheck", "listTypes", "creditRating"} <= set(compiled)
+    assert {c.field for c in calls if c.by_plan} == set(root_fields("Query")) - NOT_COMPILED_ROOTS
+    before = _compiled_count(api_server)
     differences = []
-    answered = 0
-    for field, query, variables in calls:
+    answered: set[tuple[int, str]] = set()
+    for index, call in enumerate(calls):
         for label, key in CALLERS.items():
-            ours = api_server.post(query, variables, key=key)
-            theirs = reference.post(query, variables, key=key)
+            ours = api_server.post(call.query, call.variables, key=key)
+            theirs = reference.post(call.query, call.variables, key=key)
             if _stable(ours) != _stable(theirs):
-                differences.append((field, label, query, ours, theirs))
-            answered += bool((ours.get("data") or {}).get(field))
+                differences.append((call.field, label, call.query, ours, theirs))
+            if (ours.get("data") or {}).get(call.field) is not None:
+                answered.add((index, label))
     assert not differences, [(f, label) for f, label, *_ in differences]
-    assert answered > len(calls), "most calls should have answered with data"
+    # every caller allowed the field got its value wherever the arguments were good, and no
+    # one else did: the comparison compared answers, not only refusals
+    expected = {
+        (index, label)
+        for index, call in enumerate(calls)
+        for label, key in CALLERS.items()
+        if call.answers and role_of(key) in EXPECTED[call.field]
+    }
+    assert answered == expected, sorted(
+        (calls[index].field, calls[index].variables, label, (index, label) in expected)
+        for index, label in answered ^ expected
+    )
+    # and the app with plans answered exactly the compilable calls from plans
+    assert _compiled_count(api_server) - before == len(CALLERS) * sum(c.by_plan for c in calls)
+    assert _compiled_count(reference) == 0
 
 
 @pytest.mark.parametrize("key", ["public-key", None])
@@ -165,10 +208,16 @@ async def test_public_callers_get_the_same_masked_answers(
     assert world.person not in str(ours) and world.person_name not in str(ours)
 
 
-def _compiled_count(server: ApiServer, operation: str) -> float:
+def _compiled_count(server: ApiServer, operation: str | None = None) -> float:
+    """The app's creditlink_graphql_compiled_total for `operation`, or for all of them."""
     text = httpx.get(f"{server.url}/metrics", timeout=10).text
-    prefix = f'creditlink_graphql_compiled_total{{operation="{operation}"}} '
-    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
+    prefix = "creditlink_graphql_compiled_total{"
+    wanted = f'operation="{operation}"' if operation is not None else None
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(prefix) and (wanted is None or wanted in line)
+    )
 
 
 async def test_the_default_app_answers_checks_from_plans_and_the_reference_never(

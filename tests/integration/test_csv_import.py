@@ -14,7 +14,7 @@ from graph_model.csv_import import import_files
 from graph_model.driver import Graph
 from rules.loader import load_catalogue
 from tests.conftest import TEST_DATA, Neo4jServer
-from tests.unit.test_csv_import import (
+from tests.csv_files import (
     BUSINESS,
     ENTERPRISE,
     HOUSEHOLDS,

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from domain.identifiers import SubjectKind, make_resident_id, make_uscc
+from domain.vocabulary import Rel
 from graph_model.checks import CheckEngine
 from graph_model.driver import Graph
-from graph_model.identifiers import SubjectKind, make_resident_id, make_uscc
-from graph_model.labels import Rel
 from rules.loader import load_catalogue
 from tests.reference.engine import (
     CITY_TZ,

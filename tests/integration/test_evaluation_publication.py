@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from graph_model.identifiers import mask_resident_id
+from domain.identifiers import mask_resident_id
 from tests.conftest import ApiServer
 from tests.integration.helpers import enterprise_id, error_code, person_id, register
 from tests.integration.scenario import LIFT, impose

@@ -27,19 +27,18 @@ from typing import Any
 import httpx
 import pytest
 
-from api.settings import Settings
-from graph_model.identifiers import make_uscc
+from domain.identifiers import make_uscc
 from graph_model.runtime.embedded import EmbeddedNeo4j
-from tests.conftest import free_port
+from tests.conftest import Neo4jServer, api_settings
 from tests.integration.helpers import (
     count_by_id,
     neo4j_answers,
     own_embedded_neo4j,
     readyz,
     send,
+    serve_app,
     wait_for,
 )
-from tests.integration.test_limits import serve_app
 
 REGISTER = "mutation($input: SubjectInput!) { registerSubject(input: $input) { id } }"
 IMPOSE = "mutation($input: SanctionInput!) { imposeSanction(input: $input) { id } }"
@@ -102,6 +101,8 @@ class Load:
                 with self.lock:
                     self.attempts.append(attempt)
                 if attempt.outcome != "ack":
+                    # a client's pause between retries while Neo4j is down (as a real one
+                    # backs off), not a wait for the server: it only thins the attempts
                     time.sleep(0.05)
 
 
@@ -118,14 +119,7 @@ COUNT_SANCTIONS = "UNWIND $ids AS id OPTIONAL MATCH (s:Sanction {id: id}) RETURN
 def test_neo4j_stopped_mid_load_and_started_again(
     own_neo4j: EmbeddedNeo4j, keys_file: Path
 ) -> None:
-    settings = Settings(
-        port=free_port(),
-        data_dir=own_neo4j.data_dir,
-        neo4j_uri=own_neo4j.uri,
-        neo4j_password=own_neo4j.password,
-        api_keys_file=keys_file,
-        seed="none",
-    )
+    settings = api_settings(Neo4jServer.of(own_neo4j), keys_file, data_dir=own_neo4j.data_dir)
     with serve_app(settings) as app:
         company = make_uscc("91", "330302", "MF990001")
         with httpx.Client(

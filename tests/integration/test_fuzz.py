@@ -2,301 +2,59 @@
 mutations (valid ones, and ones with a single schema violation), and not one of them may
 answer INTERNAL_SERVER_ERROR or HTTP 500.
 
-Custom scalar strategies make generated values sometimes valid: IDs are often the ids
-of a small seeded world (or well-formed unknown ones), Dates and DateTimes are often
-real ones, so the fuzz reaches the resolvers and the Cypher behind them, not only the
-validators. `bench/fuzz.py` runs the same generators for 10,000+ operations.
+Generated values are often valid ones of a small seeded world, so the fuzz reaches the
+resolvers and the Cypher behind them, not only the validators. The world and the generators are in `tests/integration/fuzzing.py`, which
+`bench/fuzz.py` runs for 10,000+ operations.
+
+The same generators, queries only, also run through two apps on the one seeded world:
+the session's, which answers plain queries from compiled plans (`api.compiled`), and
+one with plans off; their whole answers must be equal.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import gc
+import json
+import re
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from graphql import GraphQLEnumType, get_variable_values
 from graphql import build_schema as build_graphql_schema
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis_graphql import Mode, mutations, nodes, queries
+from hypothesis_graphql import Mode, queries
 
-from api.schema import schema_sdl
+from api.limits import check_argument_sizes, root_field_names, select_operation
+from api.schema import CreditLinkSchema, build_schema, schema_sdl
+from api.settings import Settings
 from graph_model.catalogue_sync import sync_departments
 from graph_model.driver import Graph
-from graph_model.identifiers import make_resident_id, make_uscc
 from rules.loader import load_catalogue
-from tests.conftest import ApiServer
+from testkit.queries import BATCH_GQL, CHECK_GQL
+from tests.conftest import ApiServer, Neo4jServer, api_settings, serving
 from tests.documents import doubling_document, fragment_dags
 from tests.integration.conftest import WIPE
-
-CONTRACT_CODES = frozenset(
-    {
-        "BAD_USER_INPUT",
-        "INVALID_ID",
-        "NOT_FOUND",
-        "CONFLICT",
-        "UNAUTHENTICATED",
-        "FORBIDDEN",
-        "QUERY_TOO_COMPLEX",
-        "SERVICE_UNAVAILABLE",
-        "INTERNAL_SERVER_ERROR",
-    }
+from tests.integration.fuzzing import (
+    ROLES,
+    WORLD,
+    FuzzWorld,
+    custom_scalars,
+    datetimes,
+    ids,
+    operations,
+    outcome,
+    seed_world,
 )
-ROLES: dict[str, str | None] = {
-    "PUBLIC": None,
-    "public-key": "public-key",
-    "APPROVAL_SYSTEM": "approval-key",
-    "ISSUER": "court-key",
-    "REGULATOR": "regulator-key",
-    "ADMIN": "admin-key",
-}
-
-# -- a small world, with fixed ids the generators know ---------------------------------------
-
-
-@dataclass(frozen=True)
-class FuzzWorld:
-    company: str = make_uscc("91", "330302", "MF000001")
-    supplier: str = make_uscc("91", "330382", "MF000002")
-    shop: str = make_uscc("92", "330302", "MF000003")
-    person: str = make_resident_id("330302", dt.date(1975, 5, 17), 11)
-    spouse: str = make_resident_id("330302", dt.date(1977, 8, 2), 12)
-    household: str = "3303020199001"
-    sanction: str = "fuzz-sanction-1"
-
-    @property
-    def ids(self) -> list[str]:
-        return [self.company, self.supplier, self.shop, self.person, self.spouse]
-
-
-WORLD = FuzzWorld()
-
-SEED: list[tuple[str, dict[str, Any]]] = [
-    (
-        "mutation($i: SubjectInput!) { registerSubject(input: $i) { id } }",
-        {"i": {"id": WORLD.company, "kind": "ENTERPRISE", "name": "温州市鹿城区瓯江鞋业有限公司"}},
-    ),
-    (
-        "mutation($i: SubjectInput!) { registerSubject(input: $i) { id } }",
-        {"i": {"id": WORLD.supplier, "kind": "ENTERPRISE", "name": "乐清市电气有限公司"}},
-    ),
-    (
-        "mutation($i: SubjectInput!) { registerSubject(input: $i) { id } }",
-        {"i": {"id": WORLD.shop, "kind": "INDIVIDUAL_BUSINESS", "name": "鹿城区陈记鞋店"}},
-    ),
-    (
-        "mutation($i: SubjectInput!) { registerSubject(input: $i) { id } }",
-        {"i": {"id": WORLD.person, "kind": "PERSON", "name": "陈建国"}},
-    ),
-    (
-        "mutation($i: SubjectInput!) { registerSubject(input: $i) { id } }",
-        {"i": {"id": WORLD.spouse, "kind": "PERSON", "name": "王丽"}},
-    ),
-    (
-        "mutation($i: HouseholdInput!) { registerHousehold(input: $i) { id } }",
-        {"i": {"id": WORLD.household, "district": "330302"}},
-    ),
-    (
-        "mutation($i: LinkInput!) { linkSubjects(input: $i) { id } }",
-        {
-            "i": {
-                "from": WORLD.person,
-                "to": WORLD.company,
-                "relation": "LEGAL_REPRESENTATIVE_OF",
-                "validFrom": "2018-01-01",
-            }
-        },
-    ),
-    (
-        "mutation($i: LinkInput!) { linkSubjects(input: $i) { id } }",
-        {
-            "i": {
-                "from": WORLD.supplier,
-                "to": WORLD.company,
-                "relation": "SHAREHOLDER_OF",
-                "ratio": 0.6,
-                "validFrom": "2019-01-01",
-            }
-        },
-    ),
-    (
-        "mutation($i: LinkInput!) { linkSubjects(input: $i) { id } }",
-        {
-            "i": {
-                "from": WORLD.person,
-                "to": WORLD.shop,
-                "relation": "OPERATOR_OF",
-                "validFrom": "2020-01-01",
-            }
-        },
-    ),
-    (
-        "mutation($i: LinkInput!) { linkSubjects(input: $i) { id } }",
-        {
-            "i": {
-                "from": WORLD.spouse,
-                "to": WORLD.household,
-                "relation": "MEMBER_OF",
-                "role": "SPOUSE",
-                "validFrom": "2010-01-01",
-            }
-        },
-    ),
-    (
-        "mutation($i: SanctionInput!) { imposeSanction(input: $i) { id } }",
-        {
-            "i": {
-                "id": WORLD.sanction,
-                "listType": "DISHONEST_JUDGMENT_DEBTOR",
-                "subjectId": WORLD.company,
-                "issuerId": "wz-intermediate-court",
-                "decidedOn": "2025-01-10",
-                "documentNo": "(2025)浙03执1号",
-                "reason": "拒不履行",
-            }
-        },
-    ),
-]
-
-
-def seed_world(post: Callable[[str, dict[str, Any]], dict[str, Any]]) -> None:
-    """Register the world through the API (as ADMIN); `post(query, variables)` -> body."""
-    for query, variables in SEED:
-        body = post(query, variables)
-        assert "errors" not in body, body
-
-
-# -- the generators ----------------------------------------------------------------------------
-
-_TEXT = st.text(max_size=30)
-
-
-def _ids(world: FuzzWorld) -> st.SearchStrategy[str]:
-    well_formed = st.builds(
-        make_uscc,
-        st.sampled_from(["91", "92", "12"]),
-        st.sampled_from(["330302", "330382", "330324"]),
-        st.from_regex(r"\A[0-9A-HJ-NP-RTUW-Y]{8}\Z"),
-    ) | st.builds(
-        make_resident_id,
-        st.sampled_from(["330302", "330381"]),
-        st.dates(dt.date(1930, 1, 1), dt.date(2020, 12, 31)),
-        st.integers(0, 999),
-    )
-    catalogue_ids = st.sampled_from(
-        [
-            "DISHONEST_JUDGMENT_DEBTOR",
-            "SAMR_SERIOUS_ILLEGAL",
-            "TAX_A_LEVEL",
-            "wz-intermediate-court",
-            "wz-tax",
-            "wenzhou",
-            "jiaxing",
-            world.household,
-            world.sanction,
-        ]
-    )
-    return st.one_of(st.sampled_from(world.ids), well_formed, catalogue_ids, _TEXT)
-
-
-def _mostly(
-    valid: st.SearchStrategy[str], invalid: st.SearchStrategy[str]
-) -> st.SearchStrategy[str]:
-    """Nine valid values for one invalid: an operation carries several, and one invalid
-    scalar literal fails validation for all of it before any resolver runs."""
-    return st.integers(0, 9).flatmap(lambda n: invalid if n == 0 else valid)
-
-
-def _dates() -> st.SearchStrategy[str]:
-    return _mostly(
-        st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)).map(dt.date.isoformat),
-        st.sampled_from(["2025-02-30", "0000-00-00", "2025-1-1", "", "today"]) | _TEXT,
-    )
-
-
-def _datetimes(naive: bool) -> st.SearchStrategy[str]:
-    # Instants without an offset are left out unless asked for: the API takes them as city
-    # time (a ZoneInfo), and packing such a datetime can crash the API process (see
-    # test_instants_sent_to_neo4j_never_carry_a_named_zone below).
-    offsets = [dt.UTC, dt.timezone(dt.timedelta(hours=8)), dt.timezone(dt.timedelta(hours=-5))]
-    zones = st.sampled_from([*offsets, None] if naive else offsets)
-    return _mostly(
-        st.builds(
-            lambda d, z: d.replace(tzinfo=z).isoformat(),
-            st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2030, 1, 1)),
-            zones,
-        ),
-        st.sampled_from(["2025-13-01T00:00:00Z", "2025-06-01T25:00:00+08:00", "now"]) | _TEXT,
-    )
-
-
-def custom_scalars(
-    world: FuzzWorld = WORLD, *, naive_datetimes: bool = False
-) -> dict[str, st.SearchStrategy[Any]]:
-    return {
-        "ID": _ids(world).map(nodes.String),
-        "Date": _dates().map(nodes.String),
-        "DateTime": _datetimes(naive_datetimes).map(nodes.String),
-    }
-
-
-def operations(
-    sdl: str | None = None, world: FuzzWorld = WORLD, *, naive_datetimes: bool = False
-) -> st.SearchStrategy[str]:
-    """Operations over the whole schema: mostly one root field each (every field equally
-    likely, so each resolver is reached), some selecting many root fields, one in six
-    with a single schema violation (Mode.NEGATIVE) and one in six made of fragments."""
-    schema = sdl or schema_sdl()
-    parsed = build_graphql_schema(schema)
-    scalars = custom_scalars(world, naive_datetimes=naive_datetimes)
-    single: list[st.SearchStrategy[str]] = []
-    for name in parsed.query_type.fields if parsed.query_type else ():
-        single.append(queries(schema, fields=[name], custom_scalars=scalars))
-    for name in parsed.mutation_type.fields if parsed.mutation_type else ():
-        single.append(mutations(schema, fields=[name], custom_scalars=scalars))
-    one_field = st.one_of(single)
-    many_fields = st.one_of(
-        queries(schema, custom_scalars=scalars), mutations(schema, custom_scalars=scalars)
-    )
-    invalid = st.one_of(
-        queries(schema, custom_scalars=scalars, mode=Mode.NEGATIVE),
-        mutations(schema, custom_scalars=scalars, mode=Mode.NEGATIVE),
-    )
-    # fragments spreading fragments, several times each: the shape that made the query
-    # limits' walk exponential (tests/security/test_query_limits.py)
-    fragment_heavy = st.one_of(fragment_dags(), st.integers(1, 60).map(doubling_document))
-    return st.integers(0, 11).flatmap(
-        lambda n: (
-            one_field if n < 6 else many_fields if n < 8 else invalid if n < 10 else fragment_heavy
-        )
-    )
-
-
-def outcome(response: httpx.Response) -> tuple[str, list[str]]:
-    """('OK' | first error code | 'HTTP <status>', every problem found with the answer)."""
-    problems: list[str] = []
-    if response.status_code >= 500:
-        problems.append(f"HTTP {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError:
-        return f"HTTP {response.status_code}", [*problems, "the answer is not JSON"]
-    if response.status_code not in {200, 400}:
-        problems.append(f"unexpected HTTP {response.status_code}")
-    errors = body.get("errors") or []
-    codes = [((e.get("extensions") or {}).get("code")) for e in errors]
-    for code in codes:
-        if code not in CONTRACT_CODES:
-            problems.append(f"error code {code!r} is not a contract code")
-        if code == "INTERNAL_SERVER_ERROR":
-            problems.append("INTERNAL_SERVER_ERROR")
-    return (codes[0] if codes else "OK") or "NO CODE", problems
-
+from tests.integration.scenario import BATCH as SCENARIO_BATCH
+from tests.integration.scenario import CHECK as SCENARIO_CHECK
 
 # -- the test: 6 roles × 90 operations --------------------------------------------------------
 
@@ -401,8 +159,8 @@ async def test_instants_sent_to_neo4j_never_carry_a_named_zone() -> None:
     """Repro over HTTP: ~10-3000 jointSanctionCheck calls with `at: "2023-02-26T13:55:02"`
     (no offset) crash `creditlink serve` with "Fatal Python error: Segmentation fault" in
     neo4j/time/__init__.py _utc_offset. Deterministic here: what the driver is handed."""
+    from domain.time import aware
     from graph_model.driver import Graph
-    from graph_model.values import aware
 
     fake = _CapturingDriver()
     graph = Graph(fake, "neo4j")  # type: ignore[arg-type]
@@ -414,3 +172,211 @@ async def test_instants_sent_to_neo4j_never_carry_a_named_zone() -> None:
         for value in params.values():
             if isinstance(value, dt.datetime):
                 assert value.tzinfo is None or isinstance(value.tzinfo, dt.timezone), value
+
+
+# -- plans and strawberry answer alike ---------------------------------------------------------
+
+# the root fields whose answers the run itself changes: they read the records of the checks
+# and personal-data reads it makes
+RECORD_READERS = frozenset({"accessRecords", "linkageStats"})
+DIFFERENTIAL_EXAMPLES = 240
+# instants the server reads from its clock during the two calls are compared as "<now>"
+CLOCK_SLACK = dt.timedelta(seconds=1)
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
+_CURSOR_KEYS = frozenset({"cursor", "endCursor"})
+
+Request = tuple[str, dict[str, Any] | None]
+
+
+def check_requests(world: FuzzWorld = WORLD) -> st.SearchStrategy[Request]:
+    """The check documents approval systems send (and the scenario's, which select an
+    asynchronous field), with generated variables: ids as the fuzz draws them, every area
+    and a wrong one, and sometimes an instant."""
+    area_type = build_graphql_schema(schema_sdl()).type_map["ApplicationArea"]
+    assert isinstance(area_type, GraphQLEnumType)
+    areas = st.sampled_from([*area_type.values, "NOPE"])
+    instants = st.none() | datetimes(naive=False)
+
+    def single(query: str, id_: str, area: str, at: str | None) -> Request:
+        return query, {"id": id_, "area": area, **({"at": at} if "$at" in query else {})}
+
+    def batch(query: str, ids: list[str], area: str, at: str | None) -> Request:
+        return query, {"ids": ids, "area": area, **({"at": at} if "$at" in query else {})}
+
+    return st.one_of(
+        st.builds(
+            single, st.sampled_from([CHECK_GQL, SCENARIO_CHECK]), ids(world), areas, instants
+        ),
+        st.builds(
+            batch,
+            st.sampled_from([BATCH_GQL, SCENARIO_BATCH]),
+            st.lists(ids(world), max_size=4),
+            areas,
+            instants,
+        ),
+    )
+
+
+def query_requests(world: FuzzWorld = WORLD) -> st.SearchStrategy[Request]:
+    """Queries only, for a world that must not change while two apps answer them: mostly
+    one root field (most of which plans compile), some with several, some with a single
+    schema violation, some fragment-heavy; and one request in three a check document."""
+    schema = schema_sdl()
+    parsed = build_graphql_schema(schema)
+    assert parsed.query_type is not None
+    fields = [name for name in parsed.query_type.fields if name not in RECORD_READERS]
+    scalars = custom_scalars(world)
+    one_field = st.one_of(
+        [queries(schema, fields=[name], custom_scalars=scalars) for name in fields]
+    )
+    many_fields = queries(schema, fields=fields, custom_scalars=scalars)
+    invalid = queries(schema, fields=fields, custom_scalars=scalars, mode=Mode.NEGATIVE)
+    fragment_heavy = st.one_of(fragment_dags(), st.integers(1, 60).map(doubling_document))
+    documents = st.integers(0, 11).flatmap(
+        lambda n: (
+            one_field if n < 8 else many_fields if n < 9 else invalid if n < 10 else fragment_heavy
+        )
+    )
+    return st.integers(0, 2).flatmap(
+        lambda n: check_requests(world) if n == 0 else documents.map(lambda q: (q, None))
+    )
+
+
+def comparable(body: Any, since: dt.datetime, until: dt.datetime) -> Any:
+    """`body` with what differs between any two calls of the same request normalised:
+    every `checkId` (a new one per check), and every instant between `since` and `until`,
+    which the server read from its clock (a default `at`), in texts and cursors too."""
+
+    def instant(match: re.Match[str]) -> str:
+        try:
+            value = dt.datetime.fromisoformat(match.group())
+        except ValueError:
+            return match.group()
+        return "<now>" if since <= value <= until else match.group()
+
+    def walk(value: Any, key: str | None = None) -> Any:
+        if key == "checkId" and isinstance(value, str):
+            return "<checkId>"
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, str):
+            if key in _CURSOR_KEYS:
+                return walk(_decoded_cursor(value))
+            return _INSTANT.sub(instant, value)
+        return value
+
+    return walk(body)
+
+
+def _decoded_cursor(cursor: str) -> Any:
+    """A page cursor's payload (it carries the instant of its first page), else itself."""
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        return cursor
+
+
+def answered_by_plan(
+    schema: CreditLinkSchema, limits: Settings, query: str, variables: dict[str, Any] | None
+) -> bool:
+    """Whether an app with plans answers this request from one: the document parses, one
+    operation is selected, its arguments are within the limits, it compiles, and the
+    variables coerce (else strawberry answers it)."""
+    document = schema.documents.parse_or_none(query)
+    operation = select_operation(document, None) if document is not None else None
+    if document is None or operation is None:
+        return False
+    if check_argument_sizes(
+        document, operation, variables, max_items=limits.max_batch, max_page=limits.max_page
+    ):
+        return False
+    if schema.documents.plan(schema._schema, query, document, operation) is None:
+        return False
+    coerced = get_variable_values(
+        schema._schema, operation.variable_definitions or (), variables or {}
+    )
+    return not isinstance(coerced, list)
+
+
+def one_root_field(schema: CreditLinkSchema, query: str) -> bool:
+    document = schema.documents.parse_or_none(query)
+    operation = select_operation(document, None) if document is not None else None
+    if document is None or operation is None:
+        return True  # refused before execution: one answer whatever the timing
+    return len(root_field_names(document, operation)) <= 1
+
+
+def compiled_total(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("creditlink_graphql_compiled_total{")
+    )
+
+
+@pytest.fixture(scope="module")
+def strawberry_only(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[ApiServer]:
+    """A second app on the same Neo4j with compiled plans off."""
+    with serving(api_settings(neo4j_server, keys_file, compiled_queries=False)) as server:
+        yield server
+
+
+def test_plans_and_strawberry_give_the_same_whole_answers(
+    api_server: ApiServer, strawberry_only: ApiServer, fuzz_world: FuzzWorld
+) -> None:
+    """Every generated query, sent as every role to the app with plans (the session's) and
+    to one without: the same status and the same body, data and errors alike (message,
+    locations, path, extensions), checkIds and instants read from the clock aside (for a
+    document of several root fields that both apps answer with errors, the data alone: see
+    below). The app
+    with plans must have answered from plans exactly the requests a plan compiles for,
+    and those must be at least a fifth of all, or the comparison proves little."""
+    schema = build_schema(api_server.settings)
+    sent = planned = 0
+    plans_before = compiled_total(api_server.url)
+    with (
+        httpx.Client(base_url=api_server.url, timeout=60) as plans,
+        httpx.Client(base_url=strawberry_only.url, timeout=60) as reference,
+    ):
+
+        @settings(
+            max_examples=DIFFERENTIAL_EXAMPLES,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(request=query_requests(), role=st.sampled_from(list(ROLES)))
+        def run(request: Request, role: str) -> None:
+            nonlocal sent, planned
+            query, variables = request
+            key = ROLES[role]
+            headers = {"Authorization": f"Bearer {key}"} if key else {}
+            body = {"query": query, "variables": variables}
+            since = dt.datetime.now(dt.UTC) - CLOCK_SLACK
+            ours = plans.post("/graphql", json=body, headers=headers)
+            theirs = reference.post("/graphql", json=body, headers=headers)
+            until = dt.datetime.now(dt.UTC) + CLOCK_SLACK
+            sent += 1
+            planned += answered_by_plan(schema, api_server.settings, query, variables)
+            assert ours.status_code == theirs.status_code, (role, query, variables)
+            mine, other = (
+                comparable(ours.json(), since, until),
+                comparable(theirs.json(), since, until),
+            )
+            if not one_root_field(schema, query) and mine.get("errors") and other.get("errors"):
+                # several root fields, none compiled: graphql-core runs them at once and
+                # cancels the rest when a non-null one fails, so which failure is reported
+                # is a matter of timing on either app
+                assert mine.get("data") == other.get("data"), (role, query, variables)
+                return
+            assert mine == other, (role, query, variables, ours.text[:2000], theirs.text[:2000])
+
+        run()
+    assert compiled_total(api_server.url) - plans_before == planned
+    assert compiled_total(strawberry_only.url) == 0
+    assert planned * 5 >= sent, f"only {planned} of {sent} requests were answered by plans"
+    print(f"\n{planned} of {sent} requests answered by plans")

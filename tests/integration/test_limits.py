@@ -12,10 +12,7 @@ other test's traffic moves their counters.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
 import json
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,63 +26,10 @@ from graphql import GraphQLObjectType, get_named_type
 from api.schema import build_schema
 from api.settings import Settings
 from graph_model.driver import Graph
-from tests.conftest import Neo4jServer, api_settings, run_app
-from tests.integration.helpers import enterprise_id, person_id
-
-# -- a server of our own -------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class RunningApp:
-    url: str
-    settings: Settings
-    app: Any
-
-    def request(
-        self,
-        query: str,
-        variables: dict[str, Any] | None = None,
-        key: str | None = None,
-        **extra: Any,
-    ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        body: dict[str, Any] = {"query": query, **extra}
-        if variables is not None:
-            body["variables"] = variables
-        return httpx.post(f"{self.url}/graphql", json=body, headers=headers, timeout=60)
-
-    def neo4j_queries(self) -> int:
-        """Queries this app has sent to Neo4j (readiness pings aside)."""
-        text = httpx.get(f"{self.url}/metrics", timeout=10).text
-        total = 0.0
-        for match in re.finditer(
-            r'^creditlink_neo4j_query_seconds_count\{query="([^"]*)"\} (\S+)$', text, re.M
-        ):
-            if match.group(1) != "ping":
-                total += float(match.group(2))
-        return int(total)
-
-
-@contextlib.contextmanager
-def serve_app(
-    settings: Settings, *, wait_ready: bool = True, quiet: bool = False
-) -> Iterator[RunningApp]:
-    """The real app, as conftest's `run_app` serves it, ready (or only alive without
-    `wait_ready`). `quiet`: also wait for the app's own start-up queries to Neo4j to end."""
-    ready_path = "/readyz" if wait_ready else "/healthz"
-    with run_app(settings, ready_path=ready_path, timeout=60) as app:
-        running = RunningApp(f"http://127.0.0.1:{settings.port}", settings, app)
-        if wait_ready and quiet:
-            # once ready, the app warms its check plans in the background: let that
-            # finish, so the Neo4j query count moves only with what a test sends
-            deadline = time.monotonic() + 60
-            last, quiet_since = running.neo4j_queries(), time.monotonic()
-            while time.monotonic() - quiet_since < 1.0 and time.monotonic() < deadline:
-                time.sleep(0.2)
-                now = running.neo4j_queries()
-                if now != last:
-                    last, quiet_since = now, time.monotonic()
-        yield running
+from tests.conftest import Neo4jServer, api_settings
+from tests.graphql_ws import acked, connected, in_step, subscribe, ws_url
+from tests.integration.authz import minimal_arguments
+from tests.integration.helpers import RunningApp, enterprise_id, person_id, serve_app
 
 
 @pytest.fixture(scope="module")
@@ -232,8 +176,6 @@ def test_batch_over_the_limit_is_bad_user_input_before_neo4j(limited: RunningApp
 
 def _paged_fields() -> list[str]:
     """A call (required arguments filled in) of every root field taking `first`, without it."""
-    from tests.integration.test_authz_matrix import minimal_arguments
-
     schema = build_schema()._schema
     calls = []
     for root in (schema.query_type, schema.mutation_type):
@@ -406,74 +348,33 @@ def test_introspection_and_graphiql_can_be_switched_off(
 
 # -- WebSocket: protocol and subscription cap ------------------------------------------------
 
-SUBSCRIBE = """subscription($ids: [ID!]!) {
-  sanctionEvents(subjectIds: $ids) { kind sanctionId subjectId }
-}"""
-
 
 async def test_only_graphql_transport_ws_is_accepted(limited: RunningApp) -> None:
-    url = limited.url.replace("http", "ws") + "/graphql"
-    refused = False
-    try:
-        async with websockets.connect(
-            url, subprotocols=[websockets.Subprotocol("graphql-ws")]
-        ) as ws:
-            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-            await asyncio.wait_for(ws.recv(), 5)
-    except websockets.ConnectionClosed as closed:
-        refused = closed.rcvd is not None and closed.rcvd.code == 4406
-    except websockets.InvalidHandshake:
-        refused = True
-    assert refused, "a graphql-ws (legacy protocol) client must be refused"
-    # no subprotocol at all: refused the same way
-    refused = False
-    try:
-        async with websockets.connect(url) as ws:
-            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-            await asyncio.wait_for(ws.recv(), 5)
-    except websockets.ConnectionClosed as closed:
-        refused = closed.rcvd is not None and closed.rcvd.code == 4406
-    except websockets.InvalidHandshake:
-        refused = True
-    assert refused
-    async with websockets.connect(
-        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
-    ) as ws:
+    # the legacy graphql-ws protocol, and no subprotocol at all
+    for offered in ([websockets.Subprotocol("graphql-ws")], None):
+        refused = False
+        try:
+            async with websockets.connect(ws_url(limited.url), subprotocols=offered) as ws:
+                await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+                await asyncio.wait_for(ws.recv(), 5)
+        except websockets.ConnectionClosed as closed:
+            refused = closed.rcvd is not None and closed.rcvd.code == 4406
+        except websockets.InvalidHandshake:
+            refused = True
+        assert refused, f"a client offering {offered} must be refused"
+    async with connected(limited.url, "approval-key") as ws:
         assert ws.subprotocol == "graphql-transport-ws"
-        await ws.send(
-            json.dumps(
-                {"type": "connection_init", "payload": {"Authorization": "Bearer approval-key"}}
-            )
-        )
-        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+        await acked(ws)
 
 
 async def test_subscriptions_per_connection_are_capped(limited: RunningApp) -> None:
     cap = limited.settings.max_subscriptions_per_connection
-    url = limited.url.replace("http", "ws") + "/graphql"
-    async with websockets.connect(
-        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
-    ) as ws:
-        await ws.send(
-            json.dumps(
-                {"type": "connection_init", "payload": {"Authorization": "Bearer approval-key"}}
-            )
-        )
-        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+    async with connected(limited.url, "approval-key") as ws:
+        await acked(ws)
         for n in range(cap + 2):
-            variables = {"ids": [enterprise_id()]}
-            await ws.send(
-                json.dumps(
-                    {
-                        "id": str(n),
-                        "type": "subscribe",
-                        "payload": {"query": SUBSCRIBE, "variables": variables},
-                    }
-                )
-            )
-        refused: dict[str, Any] = {}
-        while len(refused) < 2:
-            message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            await subscribe(ws, str(n), {"ids": [enterprise_id()]})
+        refused = {}
+        for message in await in_step(ws):
             assert message["type"] == "error", message
             refused[message["id"]] = message["payload"]
         assert set(refused) == {str(cap), str(cap + 1)}
@@ -482,15 +383,5 @@ async def test_subscriptions_per_connection_are_capped(limited: RunningApp) -> N
             assert f"at most {cap}" in payload[0]["message"]
         # ending one frees a slot
         await ws.send(json.dumps({"id": "0", "type": "complete"}))
-        await asyncio.sleep(0.2)
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "again",
-                    "type": "subscribe",
-                    "payload": {"query": SUBSCRIBE, "variables": {"ids": [enterprise_id()]}},
-                }
-            )
-        )
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(ws.recv(), 0.5)  # accepted: no error comes back
+        await subscribe(ws, "again", {"ids": [enterprise_id()]})
+        assert await in_step(ws) == []  # accepted: no error came back

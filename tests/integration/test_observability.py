@@ -7,7 +7,6 @@ count only what these tests send.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import io
 import json
@@ -23,8 +22,14 @@ import pytest
 
 from api.logging_setup import JsonFormatter, RequestIdFilter
 from tests.conftest import Neo4jServer, api_settings, free_port
-from tests.integration.helpers import enterprise_id, person_id
-from tests.integration.test_limits import RunningApp, serve_app
+from tests.integration.helpers import (
+    RunningApp,
+    enterprise_id,
+    flush_access_records,
+    flush_check_records,
+    person_id,
+    serve_app,
+)
 
 
 @pytest.fixture(scope="module")
@@ -110,15 +115,13 @@ def test_every_log_line_of_a_request_carries_its_id(observed: RunningApp) -> Non
     driver_log.setLevel(logging.DEBUG)  # the driver logs each query it runs, in the request
     request_id = f"trace-{uuid.uuid4().hex[:16]}"
     try:
-        # wait for a quiet moment: the app's own background work (the check plans it warms
-        # after start, check records it writes) logs too, without any request's id
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            stream.seek(0)
-            stream.truncate()
-            time.sleep(0.5)
-            if not stream.getvalue():
-                break
+        # The app's own work after start, writing the records of earlier requests in the
+        # background, logs without a request's id: these reads return once each writer
+        # has written all it held.
+        flush_check_records(observed)
+        flush_access_records(observed)
+        stream.seek(0)
+        stream.truncate()
         response = httpx.post(
             f"{observed.url}/graphql",
             json={
@@ -304,7 +307,7 @@ def test_readyz_is_truthful(
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
     # an API whose Neo4j is not there: alive, not ready, and says why, at once
     settings = api_settings(neo4j_server, keys_file)
-    nowhere = dataclasses.replace(settings, neo4j_uri=f"bolt://127.0.0.1:{free_port()}")
+    nowhere = settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{free_port()}"})
     with serve_app(nowhere, wait_ready=False) as lost:
         assert httpx.get(f"{lost.url}/healthz").status_code == 200
         started = time.perf_counter()

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from graph_model import registry
 from graph_model.driver import Graph
 from tests.conftest import ApiServer
 from tests.integration.helpers import (
@@ -54,6 +55,15 @@ async def test_register_and_read_back(api_server: ApiServer) -> None:
     }
 
 
+async def test_holds_subjects_tells_an_empty_store_from_a_registered_one(
+    api_server: ApiServer, graph: Graph
+) -> None:
+    """What `creditlink serve` asks before loading the demo world into a store."""
+    assert await registry.holds_subjects(graph) is False
+    register(api_server, enterprise_id(), "ENTERPRISE", "温州市龙湾区海滨阀门有限公司")
+    assert await registry.holds_subjects(graph) is True
+
+
 async def test_register_again_updates_same_kind_conflicts_other(
     api_server: ApiServer, graph: Graph
 ) -> None:
@@ -81,7 +91,7 @@ async def test_register_again_updates_same_kind_conflicts_other(
 
 async def test_kind_conflict(api_server: ApiServer, graph: Graph) -> None:
     # 93 (cooperative) codes are enterprises; register one, then try it as an individual business
-    from graph_model.identifiers import make_uscc
+    from domain.identifiers import make_uscc
 
     coop = make_uscc("93", "330324", "MC000001")
     register(api_server, coop, "ENTERPRISE", "永嘉县合作社")

@@ -13,13 +13,12 @@ from typing import Any
 import networkx as nx
 
 from api.settings import Settings
+from domain.vocabulary import Rel
 from graph_model.driver import Graph
-from graph_model.labels import Rel
 from tests.conftest import ApiServer, Neo4jServer, api_settings
-from tests.integration.helpers import person_id
+from tests.integration.helpers import person_id, serve_app
+from tests.integration.risk_world import NOW, errors_of, link, put, subject
 from tests.integration.scenario import build_shoe_world, impose
-from tests.integration.test_limits import serve_app
-from tests.integration.test_risk_support import NOW, errors_of, link, put, subject
 
 RELATED = """
 query($id: ID!, $depth: Int! = 2, $rels: [RelationType!], $at: DateTime, $first: Int! = 50,

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from domain.vocabulary import Rel
 from graph_model.driver import Graph
-from graph_model.labels import Rel
 from tests.conftest import ApiServer
 from tests.integration.helpers import enterprise_id, person_id
-from tests.integration.test_risk_support import NOW, errors_of, link, put, subject
-from tests.unit.risk.test_equity import closed_form
+from tests.integration.risk_world import NOW, errors_of, link, put, subject
+from tests.reference.ownership import closed_form
 
 UBO = """
 query($id: ID!, $threshold: Float, $at: DateTime) {

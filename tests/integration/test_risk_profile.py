@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from domain.vocabulary import Rel
 from graph_model.driver import Graph
-from graph_model.labels import Rel
 from tests.conftest import ApiServer
 from tests.integration.helpers import person_id
-from tests.integration.test_risk_support import NOW, errors_of, link, put, sanction, subject
+from tests.integration.risk_world import NOW, errors_of, link, put, sanction, subject
 
 SUSPECTED = """
 query($id: ID!, $at: DateTime) {

@@ -7,7 +7,7 @@ from typing import Any
 
 from graph_model.driver import Graph
 from tests.conftest import ApiServer
-from tests.integration.test_risk_support import errors_of, put, subject
+from tests.integration.risk_world import errors_of, put, subject
 
 SEARCH = """
 query($q: String!, $kind: SubjectKind, $first: Int, $after: String) {

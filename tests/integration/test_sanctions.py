@@ -8,7 +8,7 @@ import pytest
 
 from graph_model.driver import Graph
 from tests.conftest import ApiServer
-from tests.integration.helpers import enterprise_id, person_id, register
+from tests.integration.helpers import enterprise_id, error_code, person_id, register
 from tests.integration.scenario import (
     BATCH,
     CHECK,
@@ -16,7 +16,6 @@ from tests.integration.scenario import (
     LIFT,
     build_shoe_world,
     check,
-    error_code,
     impose,
     roles_of,
 )

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from neo4j.time import Date, DateTime
 
+from domain.vocabulary import KIND_LABEL, Label, Rel, SystemRel
 from graph_model.contact_key import KEY_FILE_NAME, load_key
-from graph_model.labels import KIND_LABEL, Label, Rel, SystemRel
 from seeds.demo import DEMO_SHOWCASE, SHOWCASE_NAME, demo_world
 from seeds.generator import World
 from seeds.loader import load_world

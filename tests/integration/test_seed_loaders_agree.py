@@ -5,19 +5,18 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from domain.vocabulary import KIND_LABEL, Label, Rel, SystemRel
 from graph_model.contact_key import KEY_FILE_NAME, load_key, marker_properties
 from graph_model.driver import create_driver
-from graph_model.labels import KIND_LABEL, Label, Rel, SystemRel
-from graph_model.runtime.embedded import EmbeddedNeo4j
 from seeds.admin_import import import_world
 from seeds.generator import World, WorldSpec, generate
 from seeds.loader import load_world
+from testkit.neo4j import store_neo4j
 from tests.conftest import TEST_DATA
 
 pytestmark = pytest.mark.integration
@@ -42,12 +41,6 @@ SUBJECTS = (
 @pytest.fixture(scope="module")
 def world() -> World:
     return generate(WorldSpec(n_subjects=3_000, seed=3, unit_sanction_rate=0.1, link_history=True))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _dump(driver: Any, database: str, world: World) -> dict[str, Any]:
@@ -100,16 +93,14 @@ async def test_unwind_and_admin_import_build_the_same_graph_with_history(
         log=lambda _: None,
     )
     assert report.counts == {k: v for k, v in expected.items() if v}
-    store = EmbeddedNeo4j(data_dir, _free_port(), heap_mb=512, pagecache_mb=128)
-    store.start(timeout=300)
     try:
-        admin_driver = create_driver(store.uri, *store.auth)
-        try:
-            admin = await _dump(admin_driver, "neo4j", world)
-        finally:
-            await admin_driver.close()
+        with store_neo4j(data_dir, heap_mb=512, pagecache_mb=128, start_timeout=300) as store:
+            admin_driver = create_driver(store.uri, *store.auth)
+            try:
+                admin = await _dump(admin_driver, "neo4j", world)
+            finally:
+                await admin_driver.close()
     finally:
-        store.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
     assert admin["counts"] == unwind["counts"]

@@ -3,125 +3,72 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
-import websockets
-
 from tests.conftest import ApiServer
-from tests.integration.scenario import build_shoe_world, impose
+from tests.graphql_ws import (
+    acked,
+    closed_with,
+    connected,
+    holds_subscriptions,
+    received,
+    subscribe,
+)
+from tests.integration.scenario import LIFT, build_shoe_world, impose
 
-SUBSCRIBE = """
-subscription($ids: [ID!]!, $areas: [ApplicationArea!]) {
-  sanctionEvents(subjectIds: $ids, areas: $areas) { kind sanctionId subjectId roles areas }
-}"""
+
+@contextlib.asynccontextmanager
+async def watching(api: ApiServer, variables: dict[str, Any]) -> AsyncIterator[Any]:
+    """An approval system's socket with one subscription, yielded once it listens: it
+    hears every sanction written from then on."""
+    async with connected(api.url, "approval-key") as ws:
+        await acked(ws)
+        await subscribe(ws, "1", variables)
+        await holds_subscriptions(api.app, 1)  # the session's server has no other
+        yield ws
 
 
-async def _next(ws: Any) -> dict[str, Any]:
-    while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), 20))
-        if message["type"] in {"next", "error", "complete"}:
-            return dict(message)
+async def _event(ws: Any) -> dict[str, Any]:
+    """The next event's payload (the socket's `next` message)."""
+    message = await received(ws, timeout=20)
+    assert message["type"] == "next", message
+    event: dict[str, Any] = message["payload"]["data"]["sanctionEvents"]
+    return event
 
 
 async def test_watcher_hears_impose_objection_and_lift_through_a_role(
     api_server: ApiServer,
 ) -> None:
     w = build_shoe_world(api_server)
-    url = api_server.url.replace("http", "ws") + "/graphql"
-    async with websockets.connect(
-        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
-    ) as ws:
-        await ws.send(
-            json.dumps(
-                {"type": "connection_init", "payload": {"Authorization": "Bearer approval-key"}}
-            )
-        )
-        ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
-        assert ack["type"] == "connection_ack"
-        variables = {"ids": [w.child], "areas": ["CONVENIENCE_SERVICES"]}
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "1",
-                    "type": "subscribe",
-                    "payload": {"query": SUBSCRIBE, "variables": variables},
-                }
-            )
-        )
-        await asyncio.sleep(0.3)  # the subscription is registered before the write
+    async with watching(api_server, {"ids": [w.child], "areas": ["CONVENIENCE_SERVICES"]}) as ws:
         sanction = await asyncio.to_thread(impose, api_server, subjectId=w.company)
-        event = await _next(ws)
-        assert event["type"] == "next", event
-        payload = event["payload"]["data"]["sanctionEvents"]
-        assert payload == {
+        assert await _event(ws) == {
             "kind": "IMPOSED",
             "sanctionId": sanction["id"],
             "subjectId": w.child,
             "roles": ["HOUSEHOLD_CHILD"],
             "areas": ["CONVENIENCE_SERVICES"],
         }
-        await asyncio.to_thread(
-            api_server.post,
-            'mutation($id: ID!) { liftSanction(input: {sanctionId: $id, kind: REVOKED, reason: "错误"}) { id } }',
-            {"id": sanction["id"]},
-            "court-key",
-        )
-        lifted = await _next(ws)
-        assert lifted["payload"]["data"]["sanctionEvents"]["kind"] == "LIFTED"
+        lift = {"sanctionId": sanction["id"], "kind": "REVOKED", "reason": "错误"}
+        await asyncio.to_thread(api_server.post, LIFT, {"input": lift}, "court-key")
+        assert (await _event(ws))["kind"] == "LIFTED"
 
 
 async def test_unwatched_subjects_hear_nothing_and_bad_keys_are_refused(
     api_server: ApiServer,
 ) -> None:
     w = build_shoe_world(api_server)
-    url = api_server.url.replace("http", "ws") + "/graphql"
-    async with websockets.connect(
-        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
-    ) as ws:
-        await ws.send(
-            json.dumps(
-                {"type": "connection_init", "payload": {"Authorization": "Bearer approval-key"}}
-            )
-        )
-        await asyncio.wait_for(ws.recv(), 10)
-        variables = {"ids": [w.spouse], "areas": None}
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "1",
-                    "type": "subscribe",
-                    "payload": {"query": SUBSCRIBE, "variables": variables},
-                }
-            )
-        )
-        await asyncio.sleep(0.3)
+    async with watching(api_server, {"ids": [w.spouse], "areas": None}) as ws:
         await asyncio.to_thread(impose, api_server, subjectId=w.company)
-        try:
-            message = await asyncio.wait_for(ws.recv(), 1.5)
-        except TimeoutError:
-            message = None
-        assert message is None
-    async with websockets.connect(
-        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
-    ) as ws:
-        await ws.send(
-            json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer wrong"}})
-        )
-        try:
-            await asyncio.wait_for(ws.recv(), 5)
-        except websockets.ConnectionClosed as closed:
-            assert closed.rcvd is not None and closed.rcvd.code == 4401
-        else:
-            raise AssertionError("an unknown key must close the connection")
+        # a sanction on the spouse herself: the events reach the subscription in the order
+        # they were published, so hearing this one first means the company's brought nothing
+        own = await asyncio.to_thread(impose, api_server, subjectId=w.spouse)
+        event = await _event(ws)
+        assert (event["sanctionId"], event["subjectId"]) == (own["id"], w.spouse)
+    async with connected(api_server.url, "wrong") as ws:
+        assert await closed_with(ws) == 4401
     # PUBLIC may not subscribe: closed at connection_init, before any subscription
-    async with websockets.connect(
-        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
-    ) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-        try:
-            await asyncio.wait_for(ws.recv(), 10)
-        except websockets.ConnectionClosed as closed:
-            assert closed.rcvd is not None and closed.rcvd.code == 4401
-        else:
-            raise AssertionError("a connection without a key must be closed")
+    async with connected(api_server.url, None) as ws:
+        assert await closed_with(ws) == 4401

@@ -18,9 +18,9 @@ from typing import Any, ClassVar, NamedTuple
 
 import networkx as nx
 
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import Rel
-from rules.models import Catalogue, Effect, Measure
+from domain.identifiers import SubjectKind
+from domain.vocabulary import Effect, Rel
+from rules.models import Catalogue, Measure
 
 # CONTRIBUTING.md: "Local dates are taken in Asia/Shanghai (+08:00): that is the city's day."
 CITY_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")

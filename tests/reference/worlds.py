@@ -19,18 +19,20 @@ from typing import Any, Protocol, TypeVar
 
 from hypothesis import strategies as st
 
-from graph_model.checks import CheckEngine, CheckOutcome
-from graph_model.driver import Graph
-from graph_model.identifiers import SubjectKind, make_resident_id, make_uscc
-from graph_model.labels import (
+from domain.identifiers import SubjectKind, make_resident_id, make_uscc
+from domain.vocabulary import (
     KIND_LABEL,
     RELATION_ENDS,
     ROLE_VALUES,
     Label,
+    ListKind,
     Rel,
     SystemRel,
 )
-from rules.models import Catalogue, ListKind
+from graph_model.checks import CheckEngine
+from graph_model.driver import Graph
+from rules.decision import CheckOutcome
+from rules.models import Catalogue
 from tests.reference.engine import (
     CITY_TZ,
     AppliedRow,

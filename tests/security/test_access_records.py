@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
-import time
 from typing import Any
 
 import pytest
-import websockets
 
 from tests.conftest import ApiServer
+from tests.graphql_ws import acked, connected, holds_subscriptions, subscribe
 from tests.integration.helpers import enterprise_id, error_code, person_id
 
 pytestmark = pytest.mark.integration
@@ -132,24 +130,12 @@ def test_sanction_and_integrity_reads_are_recorded_with_their_ids(api_server: Ap
 
 async def test_a_subscription_records_the_ids_it_watches(api_server: ApiServer) -> None:
     watched = sorted([enterprise_id(), person_id(dt.date(1984, 6, 12))])
-    url = api_server.url.replace("http", "ws") + "/graphql"
-    subscribe = "subscription($ids: [ID!]!) { sanctionEvents(subjectIds: $ids) { kind } }"
-    async with websockets.connect(
-        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
-    ) as ws:
-        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {APPROVAL}"}}
-        await ws.send(json.dumps(init))
-        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
-        payload = {"query": subscribe, "variables": {"ids": watched}}
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-        # the record is left when the subscription starts, which the socket does not
-        # announce: poll the trail until it shows
-        deadline = time.monotonic() + 20
-        records: list[dict[str, Any]] = []
-        while not records and time.monotonic() < deadline:
-            records = await asyncio.to_thread(_records, api_server, subject=watched[0])
-            if not records:
-                await asyncio.sleep(0.05)
+    async with connected(api_server.url, APPROVAL) as ws:
+        await acked(ws)
+        await subscribe(ws, "1", {"ids": watched})
+        # the resolver records the read before it listens for events
+        await holds_subscriptions(api_server.app, 1)
+        records = await asyncio.to_thread(_records, api_server, subject=watched[0])
     assert [(r["keyName"], r["field"], r["subjectIds"]) for r in records] == [
         (APPROVAL_NAME, "sanctionEvents", watched)
     ]

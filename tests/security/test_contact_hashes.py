@@ -27,6 +27,8 @@ import neo4j
 import pytest
 
 from api.cli import main as cli_main
+from domain.errors import Conflict
+from domain.identifiers import SubjectKind
 from graph_model import bulk
 from graph_model.contact_key import (
     KEY_FILE_NAME,
@@ -37,14 +39,13 @@ from graph_model.contact_key import (
     marker_properties,
 )
 from graph_model.driver import Graph, create_driver
-from graph_model.errors import Conflict
-from graph_model.identifiers import SubjectKind
 from graph_model.runtime.embedded import EmbeddedNeo4j
 from seeds.admin_import import write_csvs
 from seeds.contacts import address_hash, contact_hash, phone_hash
 from seeds.generator import World, WorldSpec, generate
 from seeds.loader import load_world
-from tests.conftest import TEST_DATA, ApiServer, free_port
+from testkit.neo4j import fresh_neo4j
+from tests.conftest import TEST_DATA, ApiServer
 from tests.integration.helpers import person_id
 
 PHONE = "13812345678"
@@ -226,14 +227,9 @@ async def test_a_loaded_world_stores_no_bare_digest_and_shared_phones_still_link
 
 @pytest.fixture(scope="module")
 def own_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNeo4j]:
-    store = EmbeddedNeo4j(
-        tmp_path_factory.mktemp("contact-store"), free_port(), heap_mb=512, pagecache_mb=128
-    )
-    store.start(timeout=300)
-    try:
+    data_dir = tmp_path_factory.mktemp("contact-store")
+    with fresh_neo4j(data_dir, heap_mb=512, pagecache_mb=128, start_timeout=300) as store:
         yield store
-    finally:
-        store.stop()
 
 
 def _run(store: EmbeddedNeo4j, query: str, **params: Any) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from graph_model.runtime.embedded import (
     _java,
     embedded_password,
 )
+from testkit.neo4j import fresh_neo4j
 from tests.conftest import free_port, run_app
 
 # A store as Neo4j makes it with authentication off (the embedded default, and what the
@@ -65,14 +66,9 @@ def _mode(path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNeo4j]:
-    server = EmbeddedNeo4j(
-        tmp_path_factory.mktemp("auth") / "data", free_port(), heap_mb=512, pagecache_mb=64
-    )
-    server.start()
-    try:
+    data_dir = tmp_path_factory.mktemp("auth") / "data"
+    with fresh_neo4j(data_dir, heap_mb=512, pagecache_mb=64, stop_timeout=15) as server:
         yield server
-    finally:
-        server.stop(timeout=15)
 
 
 def test_bolt_refuses_no_credentials_and_a_wrong_password(store: EmbeddedNeo4j) -> None:

@@ -28,7 +28,7 @@ from api.auth import (
 )
 from api.keys_watch import KeyFileWatcher
 from api.settings import Settings
-from graph_model.errors import Unauthenticated
+from domain.errors import Unauthenticated
 
 DEPARTMENTS = {"wz-tax", "wz-public-resources"}
 LONG_KEY = "a-plain-key-of-24-chars!"

@@ -5,7 +5,6 @@ The real app over HTTP; the keys file is this module's own (digests, as producti
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from testkit.keys import key_entry
 from tests.conftest import ApiServer, Neo4jServer, api_settings, serving
 
 pytestmark = pytest.mark.integration
@@ -27,8 +27,7 @@ QUERY = '{ subject(id: "913303020A7LTHE826") { id } }'
 
 
 def entry(name: str, key: str, role: str = "ADMIN") -> str:
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return f'[[keys]]\nname = "{name}"\nkey_sha256 = "{digest}"\nrole = "{role}"\n'
+    return key_entry(name, role, None, key)
 
 
 class Refusals(logging.Handler):

@@ -24,13 +24,13 @@ from hypothesis import strategies as st
 
 from api.metrics import Metrics
 from api.settings import Settings, SettingsError
+from domain.errors import ServiceUnavailable
+from domain.identifiers import make_uscc
 from graph_model.access_records import ACCESS_REFUSED, AccessRecorder
 from graph_model.check_records import CHECKS_REFUSED, CheckRecorder
 from graph_model.driver import Graph, open_graph
-from graph_model.errors import ServiceUnavailable
-from graph_model.identifiers import make_uscc
 from graph_model.runtime.embedded import EmbeddedNeo4j
-from tests.conftest import free_port, serving
+from tests.conftest import Neo4jServer, api_settings, serving
 from tests.integration.helpers import (
     count_by_id,
     flush_check_records,
@@ -264,13 +264,10 @@ def _gauge(url: str, name: str) -> float:
 def test_checks_are_refused_while_their_records_cannot_be_written(
     own_neo4j: EmbeddedNeo4j, keys_file: Path
 ) -> None:
-    settings = Settings(
-        port=free_port(),
+    settings = api_settings(
+        Neo4jServer.of(own_neo4j),
+        keys_file,
         data_dir=own_neo4j.data_dir,
-        neo4j_uri=own_neo4j.uri,
-        neo4j_password=own_neo4j.password,
-        api_keys_file=keys_file,
-        seed="none",
         records_max_outage_s=1.0,
     )
     refused = ("SERVICE_UNAVAILABLE", CHECKS_REFUSED)

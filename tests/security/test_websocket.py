@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,18 @@ import pytest
 import websockets
 
 from api.settings import Settings
+from testkit.keys import write_keys_file
 from tests.conftest import TEST_KEYS, ApiServer, Neo4jServer, api_settings, serving
+from tests.graphql_ws import (
+    acked,
+    closed_with,
+    connected,
+    error_of,
+    holds_subscriptions,
+    in_step,
+    subscribe,
+)
 from tests.integration.helpers import enterprise_id
-
-SUBSCRIBE = "subscription($ids: [ID!]!) { sanctionEvents(subjectIds: $ids) { kind sanctionId } }"
-PROTOCOL = [websockets.Subprotocol("graphql-transport-ws")]
 
 
 @contextlib.contextmanager
@@ -31,49 +37,9 @@ def app_with(neo4j_server: Neo4jServer, keys_file: Path, **overrides: Any) -> It
         yield server
 
 
-def ws_url(api: ApiServer) -> str:
-    return api.url.replace("http", "ws") + "/graphql"
-
-
-@contextlib.asynccontextmanager
-async def connected(api: ApiServer, key: str | None) -> AsyncIterator[Any]:
-    """A socket after connection_init with `key`; the first message it got is checked by
-    the caller through `ws.first`."""
-    async with websockets.connect(ws_url(api), subprotocols=PROTOCOL) as ws:
-        payload = {"Authorization": f"Bearer {key}"} if key else {}
-        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        yield ws
-
-
-async def acked(ws: Any) -> None:
-    assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "connection_ack"}
-
-
-async def closed_with(ws: Any) -> int | None:
-    with pytest.raises(websockets.ConnectionClosed) as info:
-        await asyncio.wait_for(ws.recv(), 10)
-    return info.value.rcvd.code if info.value.rcvd else None
-
-
-async def subscribe(ws: Any, op_id: str, variables: dict[str, Any] | None = None) -> None:
-    payload = {"query": SUBSCRIBE, "variables": variables or {"ids": [enterprise_id()]}}
-    await ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
-
-
-async def quiet(ws: Any) -> bool:
-    """True when nothing comes back for a moment: the subscription is running."""
-    try:
-        await asyncio.wait_for(ws.recv(), 0.5)
-    except TimeoutError:
-        return True
-    return False
-
-
-async def error_of(ws: Any) -> dict[str, Any]:
-    message = json.loads(await asyncio.wait_for(ws.recv(), 10))
-    assert message["type"] == "error", message
-    error: dict[str, Any] = message["payload"][0]
-    return error
+async def watch(ws: Any, op_id: str, **variables: Any) -> None:
+    """Subscribe to the events of a fresh subject (and whatever else `variables` adds)."""
+    await subscribe(ws, op_id, {"ids": [enterprise_id()], **variables})
 
 
 # -- admission ------------------------------------------------------------------------------
@@ -82,11 +48,11 @@ async def error_of(ws: Any) -> dict[str, Any]:
 async def test_anonymous_and_public_connections_are_closed_at_connection_init(
     api_server: ApiServer,
 ) -> None:
-    async with connected(api_server, None) as ws:
+    async with connected(api_server.url, None) as ws:
         assert await closed_with(ws) == 4401
-    async with connected(api_server, "public-key") as ws:
+    async with connected(api_server.url, "public-key") as ws:
         assert await closed_with(ws) == 4403
-    async with connected(api_server, "approval-key") as ws:
+    async with connected(api_server.url, "approval-key") as ws:
         await acked(ws)
 
 
@@ -94,7 +60,7 @@ async def test_queries_and_mutations_are_refused_over_the_socket(
     api_server: ApiServer, graph: Any
 ) -> None:
     subject = enterprise_id()
-    async with connected(api_server, "admin-key") as ws:
+    async with connected(api_server.url, "admin-key") as ws:
         await acked(ws)
         mutation = (
             f'mutation {{ registerSubject(input: {{id: "{subject}", kind: ENTERPRISE, '
@@ -115,15 +81,15 @@ async def test_queries_and_mutations_are_refused_over_the_socket(
 
 async def test_argument_sizes_are_checked_over_the_socket(api_server: ApiServer) -> None:
     limit = api_server.settings.max_batch
-    async with connected(api_server, "approval-key") as ws:
+    async with connected(api_server.url, "approval-key") as ws:
         await acked(ws)
         # a list the operation does not even use is refused, as over HTTP
-        await subscribe(ws, "1", {"ids": [enterprise_id()], "padding": list(range(limit + 1))})
+        await watch(ws, "1", padding=list(range(limit + 1)))
         error = await error_of(ws)
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert f"{limit + 1} items; at most {limit}" in error["message"]
-        await subscribe(ws, "2")
-        assert await quiet(ws)
+        await watch(ws, "2")
+        await holds_subscriptions(api_server.app, 1)  # admitted, and listening
 
 
 async def test_every_socket_operation_is_logged_and_counted(
@@ -140,10 +106,10 @@ async def test_every_socket_operation_is_logged_and_counted(
 
     before = started()
     with caplog.at_level(logging.INFO, logger="creditlink.http"):
-        async with connected(api_server, "approval-key") as ws:
+        async with connected(api_server.url, "approval-key") as ws:
             await acked(ws)
-            await subscribe(ws, "logged")
-            assert await quiet(ws)
+            await watch(ws, "logged")
+            assert await in_step(ws) == []  # admitted: logged and counted
             await ws.send(
                 json.dumps({"id": "q", "type": "subscribe", "payload": {"query": "{ __typename }"}})
             )
@@ -168,47 +134,50 @@ async def test_connections_are_capped_per_key_and_in_total(
     ) as api:
         async with contextlib.AsyncExitStack() as stack:
             for _ in range(2):
-                await acked(await stack.enter_async_context(connected(api, "approval-key")))
-            third = await stack.enter_async_context(connected(api, "approval-key"))
+                await acked(await stack.enter_async_context(connected(api.url, "approval-key")))
+            third = await stack.enter_async_context(connected(api.url, "approval-key"))
             assert await closed_with(third) == 4429
             # another key still gets in, up to the total
-            await acked(await stack.enter_async_context(connected(api, "court-key")))
+            await acked(await stack.enter_async_context(connected(api.url, "court-key")))
             with pytest.raises(websockets.InvalidStatus):
-                await stack.enter_async_context(connected(api, "regulator-key"))
+                await stack.enter_async_context(connected(api.url, "regulator-key"))
 
 
 async def test_subscriptions_are_capped_per_key_across_connections(
     neo4j_server: Neo4jServer, keys_file: Path
 ) -> None:
     with app_with(neo4j_server, keys_file, max_subscriptions_per_key=3) as api:
-        async with connected(api, "approval-key") as one, connected(api, "approval-key") as two:
+        async with (
+            connected(api.url, "approval-key") as one,
+            connected(api.url, "approval-key") as two,
+        ):
             await acked(one)
             await acked(two)
-            await subscribe(one, "a")
-            await subscribe(one, "b")
-            await subscribe(two, "c")
-            assert await quiet(one) and await quiet(two)
-            await subscribe(two, "d")
+            await watch(one, "a")
+            await watch(one, "b")
+            await watch(two, "c")
+            await holds_subscriptions(api.app, 3)
+            await watch(two, "d")
             error = await error_of(two)
             assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
             assert "at most 3 subscriptions per key" in error["message"]
             # another key is not affected, and ending one frees a slot for this key
-            async with connected(api, "court-key") as other:
+            async with connected(api.url, "court-key") as other:
                 await acked(other)
-                await subscribe(other, "x")
-                assert await quiet(other)
+                await watch(other, "x")
+                await holds_subscriptions(api.app, 4)
             await one.send(json.dumps({"id": "a", "type": "complete"}))
-            await subscribe(one, "e")
-            assert await quiet(one)
+            await watch(one, "e")
+            await holds_subscriptions(api.app, 3)  # b, c and e: x closed, a completed
 
 
 async def test_a_message_over_the_body_cap_closes_the_socket(
     neo4j_server: Neo4jServer, keys_file: Path
 ) -> None:
     with app_with(neo4j_server, keys_file, max_body_bytes=4096) as api:
-        async with connected(api, "approval-key") as ws:
+        async with connected(api.url, "approval-key") as ws:
             await acked(ws)
-            await subscribe(ws, "big", {"ids": [enterprise_id()], "padding": "x" * 10_000})
+            await watch(ws, "big", padding="x" * 10_000)
             assert await closed_with(ws) == 1009  # message too big
 
 
@@ -238,29 +207,21 @@ async def test_an_open_socket_is_closed_when_its_key_is_revoked(
     keys = tmp_path / "keys.toml"
 
     def write(names: list[str]) -> None:
-        lines = []
-        for name in names:
-            role, department = TEST_KEYS[name]
-            lines += [
-                "[[keys]]",
-                f'name = "{name}"',
-                f'key_sha256 = "{hashlib.sha256(name.encode()).hexdigest()}"',
-                f'role = "{role}"',
-            ]
-            if department:
-                lines.append(f'department = "{department}"')
-        keys.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_keys_file(keys, {name: (*TEST_KEYS[name], name) for name in names})
 
     write(["approval-key", "court-key"])
     settings: Settings = api_settings(neo4j_server, keys)
     with serving(settings) as api:
-        async with connected(api, "approval-key") as revoked, connected(api, "court-key") as kept:
+        async with (
+            connected(api.url, "approval-key") as revoked,
+            connected(api.url, "court-key") as kept,
+        ):
             await acked(revoked)
             await acked(kept)
-            await subscribe(revoked, "1")
-            await subscribe(kept, "1")
+            await watch(revoked, "1")
+            await watch(kept, "1")
             write(["court-key"])
             with pytest.raises(websockets.ConnectionClosed) as info:
                 await asyncio.wait_for(revoked.recv(), 10)  # the watcher polls every second
             assert info.value.rcvd is not None and info.value.rcvd.code == 4401
-            assert await quiet(kept)
+            assert await in_step(kept) == []  # still open, and told nothing

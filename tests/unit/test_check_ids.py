@@ -1,4 +1,4 @@
-"""graph_model.check_ids and check_records.batch_row: a batch's checks keep their own
+"""domain.check_ids and check_records.batch_row: a batch's checks keep their own
 ids, and a batch record can be cut back into its checks."""
 
 from __future__ import annotations
@@ -7,15 +7,10 @@ import datetime as dt
 
 import pytest
 
-from graph_model.check_ids import (
-    batch_item_ids,
-    new_batch_id,
-    single_check_ids,
-    split_batch_item,
-)
+from domain.check_ids import batch_item_ids, new_batch_id, single_check_ids, split_batch_item
 from graph_model.check_records import batch_row
-from graph_model.checks import AppliedMeasure, CheckOutcome
 from rules import default_catalogue
+from rules.decision import AppliedMeasure, CheckOutcome
 
 AT = dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.UTC)
 

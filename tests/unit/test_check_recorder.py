@@ -13,9 +13,10 @@ from typing import Any, cast
 import pytest
 
 from api.metrics import Metrics
+from domain.errors import ServiceUnavailable
 from graph_model.check_records import WRITE_AGAIN, WRITE_BATCHES, WRITE_RECORDS, CheckRecorder
 from graph_model.driver import Graph
-from graph_model.errors import ServiceUnavailable
+from tests.waiting import reached
 
 
 class _Graph:
@@ -79,7 +80,7 @@ async def test_a_caller_over_the_bound_waits_until_the_writer_catches_up() -> No
         for row in _rows(12):
             recorder.record(row)
         waiting = asyncio.create_task(recorder.make_room())
-        await asyncio.sleep(0.05)
+        await reached(lambda: len(graph.queries) == 1)  # the writer is held at the gate
         assert not waiting.done()  # 12 pending, none written
         graph.gate.set()
         await asyncio.wait_for(waiting, 1.0)
@@ -131,7 +132,7 @@ async def test_a_batch_over_the_bound_waits_for_the_writer() -> None:
     try:
         recorder.record_batch({"id": "B1", "size": 6})
         waiting = asyncio.create_task(recorder.make_room())
-        await asyncio.sleep(0.05)
+        await reached(lambda: len(graph.queries) == 1)  # the writer is held at the gate
         assert not waiting.done()
         graph.gate.set()
         await asyncio.wait_for(waiting, 1.0)
@@ -149,7 +150,7 @@ async def test_records_buffered_during_a_write_wait_for_the_next_flush() -> None
     for row in _rows(3):
         recorder.record(row)
     writing = asyncio.create_task(recorder.flush())
-    await asyncio.sleep(0.01)
+    await reached(lambda: len(graph.queries) == 1)  # writing, held at the gate
     for row in _rows(2):
         recorder.record(row)
     graph.gate.set()
@@ -167,10 +168,10 @@ async def test_a_flush_called_during_a_write_writes_the_callers_records_too() ->
     recorder = _recorder(graph)
     recorder.record({"id": "C-earlier"})
     background = asyncio.create_task(recorder.flush())
-    await asyncio.sleep(0.01)
+    await reached(lambda: len(graph.queries) == 1)  # writing, held at the gate
     recorder.record({"id": "C-mine"})
     mine = asyncio.create_task(recorder.flush())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # one step: it runs until it waits for the write under way
     assert not mine.done()
     graph.gate.set()
     await asyncio.wait_for(asyncio.gather(background, mine), 1.0)
@@ -187,7 +188,7 @@ async def test_under_steady_arrivals_the_writer_keeps_to_its_interval() -> None:
         for _ in range(50):  # 10 records every 10 ms
             for row in _rows(10):
                 recorder.record(row)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the arrivals' pace, what this test is about
     finally:
         elapsed = time.monotonic() - started
         await recorder.stop()

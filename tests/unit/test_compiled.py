@@ -3,21 +3,26 @@
 A small real strawberry schema (no Neo4j) with the shapes the product's types have:
 nested objects and lists, enums, dates, aliases, resolvers that read the context, and
 resolvers that fail. Every document runs both ways and the two answers must be equal,
-data and formatted errors alike.
+data and formatted errors alike; and `api.execution.execute_operation`, the one place
+that chooses a plan or strawberry, chooses as its docstring says.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import strawberry
 from graphql import OperationDefinitionNode, parse
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from api.compiled import NotCompiled, Plan, compile_plan
+from api.context import Context
 from api.documents import DocumentCache
+from api.execution import Executed, execute_operation
 
 
 @strawberry.enum
@@ -278,3 +283,66 @@ def test_the_document_cache_remembers_plans_and_compiles_only_valid_documents() 
     invalid_operation = invalid_document.definitions[0]
     assert isinstance(invalid_operation, OperationDefinitionNode)
     assert cache.plan(SCHEMA._schema, invalid, invalid_document, invalid_operation) is None
+
+
+class _RecordingSchema(strawberry.Schema):
+    """SCHEMA's types with a document cache, remembering what `process_errors` saw."""
+
+    processed: list[str]
+
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        self.processed.extend(e.message for e in errors)
+
+
+def _seam_schema() -> Any:
+    schema = _RecordingSchema(query=Query, mutation=Mutation)
+    schema.documents = DocumentCache(None, max_tokens=1000, introspection=True)  # type: ignore[attr-defined]
+    schema.processed = []
+    return schema
+
+
+async def _through_seam(
+    schema: Any,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    compiled_queries: bool = True,
+    allowed: frozenset[OperationType] = frozenset({OperationType.QUERY, OperationType.MUTATION}),
+) -> Executed:
+    document = schema.documents.parse(query)
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    return await execute_operation(
+        schema,
+        query,
+        variables,
+        None,
+        cast(Context, CONTEXT),  # resolvers here read it as a mapping
+        document=document,
+        operation=operation,
+        allowed=allowed,
+        compiled_queries=compiled_queries,
+    )
+
+
+async def test_the_seam_answers_plain_queries_by_plan_and_the_rest_by_strawberry() -> None:
+    schema = _seam_schema()
+    plain = "query($n: Int!) { tree(size: $n) { label leaves { name broken } } }"
+    by_plan = await _through_seam(schema, plain, {"n": 2})
+    by_strawberry = await _through_seam(schema, plain, {"n": 2}, compiled_queries=False)
+    assert (by_plan.compiled, by_strawberry.compiled) == (True, False)
+    assert _answer(by_plan.result) == _answer(by_strawberry.result)
+    # the plan's errors went through the schema's process_errors, as strawberry's do
+    assert schema.processed == ["leaf leaf0 is broken", "leaf leaf1 is broken"] * 2
+
+    not_coerced = await _through_seam(schema, plain, {"n": "two"})
+    assert not not_coerced.compiled
+    assert "Int cannot represent" in _answer(not_coerced.result)["errors"][0]["message"]
+    for query in ("{ tree(size: 1) { leaves { later } } }", "mutation { touch }"):
+        assert not (await _through_seam(schema, query)).compiled, query
+
+
+async def test_the_seam_leaves_a_query_to_strawberry_where_queries_are_not_allowed() -> None:
+    with pytest.raises(InvalidOperationTypeError):
+        await _through_seam(
+            _seam_schema(), "{ whoami }", allowed=frozenset({OperationType.MUTATION})
+        )

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from neo4j import exceptions as neo4j_errors
 
+from domain.errors import InternalError, QueryTooComplex, ServiceUnavailable
 from graph_model import driver as driver_module
 from graph_model.driver import Graph
-from graph_model.errors import InternalError, QueryTooComplex, ServiceUnavailable
+from tests.waiting import reached
 
 
 class _Result:
@@ -114,16 +115,13 @@ async def test_a_cancelled_caller_leaves_the_query_to_finish_and_close_its_sessi
     graph, fake = _graph([[{"ok": 1}]])
     fake.gate = asyncio.Event()
     caller = asyncio.create_task(graph.read("RETURN 1 AS ok"))
-    await asyncio.sleep(0.01)
-    assert fake.runs == 1 and fake.sessions_closed == 0
+    await reached(lambda: fake.runs == 1)  # the query is running, held at the gate
+    assert fake.sessions_closed == 0
     caller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await caller
     fake.gate.set()
-    for _ in range(50):
-        if fake.sessions_closed:
-            break
-        await asyncio.sleep(0.01)
+    await reached(lambda: fake.sessions_closed > 0)
     assert fake.completed == 1  # the query ran to its end, not cancelled mid-message
     assert fake.sessions_closed == 1  # and its session ended, handing the connection back
 
@@ -132,7 +130,7 @@ async def test_a_cancelled_caller_whose_query_then_fails_logs_nothing_unretrieve
     graph, fake = _graph([neo4j_errors.CypherSyntaxError("bad")])
     fake.gate = asyncio.Event()
     caller = asyncio.create_task(graph.read("RETRUN 1"))
-    await asyncio.sleep(0.01)
+    await reached(lambda: fake.runs == 1)
     caller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await caller
@@ -142,10 +140,7 @@ async def test_a_cancelled_caller_whose_query_then_fails_logs_nothing_unretrieve
     loop.set_exception_handler(lambda _loop, context: seen.append(context))
     try:
         fake.gate.set()
-        for _ in range(50):
-            if fake.sessions_closed:
-                break
-            await asyncio.sleep(0.01)
+        await reached(lambda: fake.sessions_closed > 0)
         import gc
 
         gc.collect()  # an unretrieved task exception is reported when the task is freed

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph_model.errors import InvalidId
-from graph_model.identifiers import (
+from domain.errors import InvalidId
+from domain.identifiers import (
     RESIDENT_CHECK,
     USCC_CHARSET,
     SubjectKind,

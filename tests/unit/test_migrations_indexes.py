@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from graph_model.errors import InternalError, ServiceUnavailable
+from domain.errors import InternalError, ServiceUnavailable
 from graph_model.migrations import INDEXES_NOT_ONLINE, await_indexes
 
 

@@ -1,4 +1,4 @@
-"""`graph_model.text.clean_text`: the one rule for characters in names and free text."""
+"""`domain.text.clean_text`: the one rule for characters in names and free text."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph_model.errors import BadUserInput, ErrorCode
-from graph_model.text import BIDI_CONTROLS, ZERO_WIDTH, clean_text
+from api.errors import ErrorCode, code_of
+from domain.errors import BadUserInput
+from domain.text import BIDI_CONTROLS, ZERO_WIDTH, clean_text
 
 BIDI = [
     "\u061c",
@@ -67,7 +68,7 @@ def test_the_named_sets_are_the_brief() -> None:
 @pytest.mark.parametrize("char", BIDI, ids=[f"U+{ord(c):04X}" for c in BIDI])
 def test_bidirectional_controls_are_refused(char: str) -> None:
     error = refused("温州" + char + "鞋业")
-    assert error.code is ErrorCode.BAD_USER_INPUT
+    assert code_of(error) is ErrorCode.BAD_USER_INPUT
     assert error.field == "input.name"
     assert error.message.startswith("input.name: bidirectional control character")
     assert f"U+{ord(char):04X}" in error.message

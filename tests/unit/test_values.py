@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import time
 
-from graph_model.values import CITY_TZ, epoch_pair, time_ordered_ids
+from domain.time import CITY_TZ, epoch_pair, time_ordered_ids
 
 
 def test_epoch_pair_keeps_every_microsecond_and_any_offset() -> None:
@@ -25,7 +25,7 @@ def test_time_ordered_ids_are_prefixed_hex_distinct_and_sort_by_issue() -> None:
     assert all(re.fullmatch(r"C[0-9a-f]{32}", i) for i in ids)
     assert len(set(ids)) == 1000
     assert all(before <= int(i[1:13], 16) <= after for i in ids)
-    time.sleep(0.002)
+    time.sleep(0.002)  # into a later millisecond: the ids' order is their time's
     later = time_ordered_ids("C", 1)[0]
     assert later > max(ids)
     assert time_ordered_ids("C", 0) == []

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from domain.scoring.ratings import Grade
 from rules import CatalogueInvalid, Code, load_catalogue
 from rules.evaluation import (
     EVALUATION_DIR,
     EvaluationConfig,
-    Grade,
     cross_check,
     default_evaluation,
     load_evaluation,

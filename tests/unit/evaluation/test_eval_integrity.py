@@ -7,19 +7,18 @@ from typing import Any
 
 import pytest
 
-from graph_model.evaluation.integrity import (
+from domain.scoring.integrity import age_on, birth_date
+from domain.time import CITY_TZ
+from rules import Catalogue, default_catalogue
+from rules.evaluation import EvaluationConfig, default_evaluation
+from rules.scoring.integrity import (
     IntegrityScore,
     Link,
     PersonFacts,
-    age_on,
-    birth_date,
     eligibility,
     recognition,
     score_person,
 )
-from graph_model.values import CITY_TZ
-from rules import Catalogue, default_catalogue
-from rules.evaluation import EvaluationConfig, default_evaluation
 
 AT = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CITY_TZ)
 PERSON = {"id": "330302197505170011", "kind": "PERSON", "name": "王小明", "district": "330302"}

@@ -8,16 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph_model.errors import BadUserInput
-from graph_model.evaluation.publication import (
-    decode_cursor,
-    encode_cursor,
-    mask_name,
-    published_entry,
-    published_list_types,
-)
-from graph_model.identifiers import SubjectKind
+from api.arguments import decode_entry_cursor, encode_entry_cursor
+from domain.errors import BadUserInput
+from domain.identifiers import SubjectKind
 from rules import default_catalogue
+from rules.scoring.publication import mask_name, published_entry, published_list_types
 
 
 @pytest.mark.parametrize(
@@ -63,8 +58,8 @@ def test_published_list_types_follow_the_catalogue() -> None:
 
 @given(st.dates(), st.text(min_size=1, max_size=80))
 def test_cursors_round_trip(day: dt.date, sanction_id: str) -> None:
-    cursor = encode_cursor(day, sanction_id)
-    assert decode_cursor(cursor) == (day, sanction_id)
+    cursor = encode_entry_cursor(day, sanction_id)
+    assert decode_entry_cursor(cursor) == (day, sanction_id)
     assert "=" not in cursor and "|" not in cursor
 
 
@@ -73,5 +68,5 @@ def test_cursors_round_trip(day: dt.date, sanction_id: str) -> None:
 )
 def test_foreign_cursors_are_refused(cursor: str) -> None:
     with pytest.raises(BadUserInput) as caught:
-        decode_cursor(cursor)
+        decode_entry_cursor(cursor)
     assert caught.value.field == "after"

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph_model.evaluation.ratings import (
-    LeaderLink,
+from domain.scoring.ratings import (
+    Grade,
+    HistoryKind,
     Rating,
     Step,
     add_months,
@@ -19,11 +20,11 @@ from graph_model.evaluation.ratings import (
     ended,
     history_days,
     history_size,
-    rate,
 )
-from graph_model.values import CITY_TZ
+from domain.time import CITY_TZ
 from rules import Catalogue, default_catalogue, load_catalogue
-from rules.evaluation import EvaluationConfig, Grade, HistoryKind, default_evaluation
+from rules.evaluation import EvaluationConfig, default_evaluation
+from rules.scoring.ratings import LeaderLink, rate
 
 AT = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CITY_TZ)
 _ids = itertools.count(1)

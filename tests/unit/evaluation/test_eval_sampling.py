@@ -10,17 +10,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph_model.errors import BadUserInput, InvalidId
-from graph_model.evaluation.inspections import (
+from domain.errors import BadUserInput, InvalidId
+from domain.identifiers import make_resident_id
+from domain.scoring.inspections import (
+    Conflict,
+    DrawParams,
     assign_inspectors,
+    choose_targets,
+    differences,
+    first_reasons,
     frame_digest,
     inspector_rng,
+    staff,
     target_rng,
-    validate_params,
     weighted_sample,
 )
-from graph_model.identifiers import make_resident_id
-from rules.evaluation import EvaluationConfig, Grade, default_evaluation
+from domain.scoring.ratings import Grade
+from rules.evaluation import EvaluationConfig, default_evaluation
+from rules.scoring.inspections import validate_params
 
 POOL = [make_resident_id("330302", dt.date(1970 + n, 5, 17), n) for n in range(4)]
 
@@ -139,4 +146,67 @@ def test_ids_are_validated_and_a_seed_is_supplied(config: EvaluationConfig) -> N
         "330302",
         "FOOTWEAR",
         tuple(POOL),
+    )
+
+
+# -- staffing a draw from its graded frame and the conflicts read ---------------------------
+
+
+PARAMS = DrawParams(None, None, 2, "wz-2026", tuple(POOL), 2)
+AT = dt.datetime(2026, 11, 27, 2, tzinfo=dt.UTC)
+FRAME = [
+    ({"id": f"U{n}", "kind": "ENTERPRISE", "name": f"u{n}"}, grade)
+    for n, grade in enumerate([Grade.A, Grade.B, Grade.C, Grade.D])
+]
+GRADE_OF = {subject["id"]: grade for subject, grade in FRAME}
+
+
+def test_an_inspector_conflicts_once_under_the_strongest_reason() -> None:
+    found = {"VIA_UNIT": [POOL[2], POOL[1]], "HOUSEHOLD": [POOL[1]], "LINKED": [POOL[3]]}
+    assert first_reasons("U1", found) == [
+        Conflict("U1", POOL[3], "LINKED"),
+        Conflict("U1", POOL[1], "HOUSEHOLD"),
+        Conflict("U1", POOL[2], "VIA_UNIT"),
+    ]
+    assert first_reasons("U1", {}) == []
+
+
+def test_a_draw_is_staffed_around_its_conflicts_in_target_order() -> None:
+    params = PARAMS
+    weights = {Grade.A: 0.5, Grade.B: 1.0, Grade.C: 2.0, Grade.D: 4.0}
+    chosen = choose_targets(FRAME, weights, params)
+    assert chosen == weighted_sample(
+        [("U0", 0.5), ("U1", 1.0), ("U2", 2.0), ("U3", 4.0)], 2, target_rng("wz-2026")
+    )
+    first, second = chosen
+    conflicts = [Conflict(second, POOL[0], "LINKED"), Conflict(first, POOL[1], "VIA_UNIT")]
+    conflicts += [Conflict(first, POOL[0], "HOUSEHOLD")]
+    draw = staff(params, AT, FRAME, chosen, conflicts)
+    assert draw.target_ids == chosen
+    assert [grade for _, grade in draw.targets] == [GRADE_OF[t] for t in chosen]
+    assert [(c.target, c.inspector) for c in draw.conflicts] == [
+        (first, POOL[0]),
+        (first, POOL[1]),
+        (second, POOL[0]),
+    ]
+    assert not {POOL[0], POOL[1]} & set(draw.inspectors[0]) and POOL[0] not in draw.inspectors[1]
+    assert draw.candidate_count == 4
+    assert draw.digest == frame_digest([(s["id"], g) for s, g in FRAME])
+    assert staff(params, AT, list(reversed(FRAME)), chosen, list(reversed(conflicts))) == draw
+
+
+def test_a_replay_names_each_thing_that_differs() -> None:
+    params = PARAMS
+    recorded = staff(params, AT, FRAME, ["U3", "U2"], [])
+    assert differences(recorded, recorded) == []
+    regraded = [(s, Grade.D) for s, _ in FRAME]
+    assert differences(recorded, staff(params, AT, regraded, ["U3", "U2"], [])) == [
+        "the frame differs: 4 units graded now as of the draw, 4 then",
+        "the targets' grades differ",
+    ]
+    other = staff(params, AT, FRAME, ["U3", "U1"], [Conflict("U1", POOL[0], "LINKED")])
+    assert differences(recorded, other) == ["the targets differ", "the inspectors differ"]
+    smaller = staff(params, AT, FRAME[1:], ["U3", "U2"], [])
+    assert differences(recorded, smaller)[0] == (
+        "the frame differs: 3 units graded now as of the draw, 4 then"
     )

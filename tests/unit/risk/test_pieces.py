@@ -9,10 +9,9 @@ import re
 import networkx as nx
 import pytest
 
-from graph_model.errors import BadUserInput
-from graph_model.labels import Rel
-from graph_model.risk import clusters, export, search
-from graph_model.risk.common import (
+from api import export
+from api.arguments import (
+    clean_query,
     decode_cursor,
     depth_arg,
     encode_cursor,
@@ -20,6 +19,10 @@ from graph_model.risk.common import (
     first_arg,
     relations_arg,
 )
+from domain.errors import BadUserInput
+from domain.scoring import clusters
+from domain.vocabulary import Rel
+from graph_model.risk import search
 from graph_model.risk.neighbourhood import NeighbourhoodPage, neighbourhood_query
 
 
@@ -65,8 +68,8 @@ def test_lucene_input_is_escaped_words_and_ids_are_prefixes() -> None:
     assert search.id_prefix("瓯江") is None
     assert search.id_prefix("91330302MA01234567X") is None  # longer than an id
     with pytest.raises(BadUserInput, match=r"^query: must not be blank$"):
-        search.clean_query("  \t ")
-    assert search.clean_query("  瓯江   鞋业 ") == "瓯江 鞋业"
+        clean_query("  \t ")
+    assert clean_query("  瓯江   鞋业 ") == "瓯江 鞋业"
 
 
 def test_the_neighbourhood_query_is_bounded_text() -> None:

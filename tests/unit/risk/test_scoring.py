@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from graph_model.labels import Rel
-from graph_model.risk.controller import ControlBasis, find_controller
-from graph_model.risk.ownership import Holdings
-from graph_model.risk.risk_profile import legal_representative_changes, score
-from graph_model.risk.weights import RELATION_WEIGHTS, WEIGHTS, FactorCode
+from domain.scoring.control import ControlBasis, ControlFinding, find_controller
+from domain.scoring.ownership import Holdings
+from domain.scoring.risk import legal_representative_changes, score
+from domain.scoring.risk_weights import RELATION_WEIGHTS, WEIGHTS, FactorCode
+from domain.vocabulary import Rel
 
 AT = dt.datetime(2026, 11, 1, 2, tzinfo=dt.UTC)
 
@@ -133,11 +133,13 @@ def holdings(
     )  # fmt: skip
 
 
+def control(holdings: Holdings, at: dt.datetime) -> ControlFinding:
+    return find_controller(holdings, at, threshold=0.25, path_count_cap=1_000, field="enterpriseId")
+
+
 def test_controller_rules() -> None:
     people = {"P": "PERSON", "Q": "PERSON", "R": "PERSON"}
-    chain = find_controller(
-        holdings([("P", "M", 0.51), ("M", "T", 0.6), ("Q", "T", 0.4)], people), AT
-    )
+    chain = control(holdings([("P", "M", 0.51), ("M", "T", 0.6), ("Q", "T", 0.4)], people), AT)
     assert (
         chain.basis is ControlBasis.MAJORITY_CHAIN
         and chain.controller
@@ -145,24 +147,22 @@ def test_controller_rules() -> None:
     )
     assert chain.share == pytest.approx(0.306)
     # a cross-holding majority loop has no top: fall back to the largest owner
-    loop = find_controller(
+    loop = control(
         holdings([("A", "T", 0.6), ("T", "A", 0.6), ("P", "A", 0.4), ("Q", "T", 0.4)], people), AT
     )
     assert loop.basis is ControlBasis.LARGEST_BENEFICIAL_OWNER
     assert any("cycle" in line for line in loop.reasoning)
-    split = find_controller(
-        holdings([("P", "T", 0.3), ("Q", "T", 0.3), ("R", "T", 0.4)], people), AT
-    )
+    split = control(holdings([("P", "T", 0.3), ("Q", "T", 0.3), ("R", "T", 0.4)], people), AT)
     assert (
         split.basis is ControlBasis.LARGEST_BENEFICIAL_OWNER
         and split.controller
         and split.controller["id"] == "R"
     )
-    declared = find_controller(holdings([("P", "T", 0.9)], people, controls=(("Q", "T"),)), AT)
+    declared = control(holdings([("P", "T", 0.9)], people, controls=(("Q", "T"),)), AT)
     assert (
         declared.basis is ControlBasis.DECLARED
         and declared.controller
         and declared.controller["id"] == "Q"
     )
-    nobody = find_controller(holdings([], people), AT)
+    nobody = control(holdings([], people), AT)
     assert nobody.basis is ControlBasis.NONE and nobody.controller is None

@@ -8,17 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import Rel
+from domain.identifiers import SubjectKind
+from domain.vocabulary import Effect, ListKind, Rel
 from rules import (
     Catalogue,
     CatalogueInvalid,
     Code,
     Direction,
-    Effect,
     EvaluatedAt,
     Issue,
-    ListKind,
     check_catalogue,
     load_catalogue,
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from rules import Catalogue, Effect, Role, default_catalogue, load_catalogue, strongest
+from domain.vocabulary import Effect, strongest
+from rules import Catalogue, Role, default_catalogue, load_catalogue
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph_model.districts import DISTRICTS as API_DISTRICTS
+from domain.districts import DISTRICTS as API_DISTRICTS
 from seeds.geography import DISTRICTS as SEED_DISTRICTS
 
 

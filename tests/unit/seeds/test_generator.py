@@ -6,32 +6,35 @@ import datetime as dt
 import itertools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cached_property
 
 import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph_model.identifiers import (
+from domain.identifiers import (
     TYPE_CODES_BY_KIND,
     SubjectKind,
     validate_resident_id,
     validate_subject_id,
 )
-from graph_model.labels import KIND_LABEL, RELATION_ENDS, ROLE_VALUES, Rel
+from domain.vocabulary import KIND_LABEL, RELATION_ENDS, ROLE_VALUES, Rel
 from rules.loader import load_catalogue
 from seeds.dates import add_years
 from seeds.demo import DEMO_SHOWCASE, SHOWCASE_NAME, demo_world
 from seeds.generator import SUBJECT_RELS, World, WorldSpec, batched, generate
 from seeds.layout import plan_layout
 from seeds.lists import LIST_BY_TYPE, default_recognition, issuer_id
-from seeds.rows import HouseholdRow, LinkRow, SanctionRow, SubjectRow
+from seeds.rows import LinkRow, SubjectRow
 from seeds.spec import CITY_MIX
+from tests.unit.seeds.snapshots import (
+    WORLD_TODAY,
+    Snapshot,
+    assert_shares_within_the_whole,
+    snapshot,
+    valid_on,
+)
 
-WORLD_TODAY = dt.date(2026, 11, 27)
 DISTRICT_CODES = {
     "330302", "330303", "330304", "330305", "330324", "330326",
     "330327", "330328", "330329", "330381", "330382", "330383",
@@ -62,46 +65,6 @@ ISSUERS = {
     "TAX_A_LEVEL": ("tax", "RED"),
     "CUSTOMS_AEO": ("customs", "RED"),
 }
-
-
-@dataclass
-class Snapshot:
-    """Every record of a world, materialised (fine at test scale)."""
-
-    subjects: dict[SubjectKind, list[SubjectRow]]
-    households: list[HouseholdRow]
-    memberships: list[LinkRow]
-    links: dict[Rel, list[LinkRow]]
-    sanctions: list[SanctionRow]
-
-    @cached_property
-    def kind_of(self) -> dict[str, SubjectKind]:
-        return {row["id"]: kind for kind, rows in self.subjects.items() for row in rows}
-
-    @cached_property
-    def all_subjects(self) -> list[SubjectRow]:
-        return [row for rows in self.subjects.values() for row in rows]
-
-    def all_links(self) -> Iterable[tuple[Rel, LinkRow]]:
-        for rel, rows in self.links.items():
-            for row in rows:
-                yield rel, row
-        for row in self.memberships:
-            yield Rel.MEMBER_OF, row
-
-
-def snapshot(world: World) -> Snapshot:
-    return Snapshot(
-        subjects={kind: list(world.subjects(kind)) for kind in SubjectKind},
-        households=list(world.households()),
-        memberships=list(world.memberships()),
-        links={rel: list(world.links(rel)) for rel in SUBJECT_RELS},
-        sanctions=list(world.sanctions()),
-    )
-
-
-def valid_on(row: LinkRow, day: dt.date) -> bool:
-    return row["validFrom"] <= day and (row["validTo"] is None or day < row["validTo"])
 
 
 @pytest.fixture(scope="module")
@@ -300,16 +263,6 @@ def test_every_individual_business_has_one_operator(snap: Snapshot) -> None:
     businesses = {r["id"] for r in snap.subjects[SubjectKind.INDIVIDUAL_BUSINESS]}
     assert set(operators) == businesses
     assert set(operators.values()) == {1}
-
-
-def assert_shares_within_the_whole(snap: Snapshot) -> None:
-    by_firm: dict[str, list[LinkRow]] = defaultdict(list)
-    for row in snap.links[Rel.SHAREHOLDER_OF]:
-        assert 0 < row["ratio"] <= 1
-        by_firm[row["dst"]].append(row)
-    for rows in by_firm.values():
-        for day in {r["validFrom"] for r in rows}:  # the sum can only rise when one begins
-            assert sum(r["ratio"] for r in rows if valid_on(r, day)) <= 1 + 1e-9
 
 
 def test_shareholdings_never_add_up_to_more_than_the_whole(snap: Snapshot) -> None:

@@ -12,17 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.identifiers import SubjectKind
+from domain.vocabulary import RELATION_ENDS, ROLE_VALUES, Rel
 from graph_model.contact_key import ContactKey
 from graph_model.csv_import import link_row
-from graph_model.identifiers import SubjectKind
-from graph_model.labels import RELATION_ENDS, ROLE_VALUES, Rel
 from seeds.__main__ import main as seeds_main
 from seeds.admin_import import write_csvs
 from seeds.dates import LAST_EVENT, add_years
 from seeds.demo import DEMO_SPEC
 from seeds.generator import SUBJECT_RELS, World, WorldSpec, generate
 from seeds.rows import LinkRow
-from tests.unit.seeds.test_generator import (
+from tests.unit.seeds.snapshots import (
     WORLD_TODAY,
     Snapshot,
     assert_shares_within_the_whole,

@@ -86,8 +86,8 @@ public final class Launcher {
                     // The data collector (db.stats.collect) otherwise keeps the last 8,192
                     // queries with their parameters whether or not anyone collects: each
                     // check's lives for seconds, survives young collections and is copied by
-                    // every one of them, which was most of the 35-75 ms pauses behind the
-                    // check's p99 (bench/README.md, "Tail at half load")
+                    // every one of them, which made those pauses long enough to set the
+                    // check's tail latency
                     .setConfig(GraphDatabaseInternalSettings.data_collector_max_recent_query_count, 0)
                     .build();
         } finally {

@@ -1,3 +1,0 @@
-from bench.harness.run import main
-
-raise SystemExit(main())
