@@ -9,13 +9,13 @@ page says how to build one instead of failing.
 
 from __future__ import annotations
 
-import mimetypes
-import re
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from api.static_files import asset_route, missing_bundle_html, security_headers
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "static" / "console"
 
@@ -29,26 +29,15 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-_SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-# Vite names assets `<name>-<hash>.<ext>` in one flat directory.
-_ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+_SECURITY_HEADERS = security_headers(CONTENT_SECURITY_POLICY)
 
-MISSING_BUNDLE_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>CreditLink console: not built</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;line-height:1.5}
-code{background:#f1f3f5;padding:0 .3em}</style></head>
-<body><h1>控制台尚未构建 · The console is not built</h1>
-<p>This server has no console bundle in <code>api/static/console/</code>.
-Build it with <code>make console</code> (it runs <code>npm ci</code> and
-<code>npm run build</code> in <code>console/</code>; Node.js 20.19+ and npm are needed),
-or simply use <code>make run</code>, which builds it first. Then reload this page.</p>
-<p>The GraphQL API itself is unaffected: <a href="/graphql">/graphql</a>.</p>
-</body></html>
-"""
+MISSING_BUNDLE_HTML = missing_bundle_html(
+    title="CreditLink console",
+    heading="控制台尚未构建 · The console is not built",
+    what="console",
+    folder="api/static/console/",
+    api='<a href="/graphql">/graphql</a>',
+)
 
 
 def console_routes(bundle_dir: Path = BUNDLE_DIR) -> list[BaseRoute]:
@@ -68,26 +57,10 @@ def console_routes(bundle_dir: Path = BUNDLE_DIR) -> list[BaseRoute]:
             headers={"Cache-Control": "no-cache", **_SECURITY_HEADERS},
         )
 
-    async def asset(request: Request) -> Response:
-        name = str(request.path_params["name"])
-        path = bundle_dir / "assets" / name
-        if not _ASSET_NAME.fullmatch(name) or ".." in name or not path.is_file():
-            return Response("not found", status_code=404, media_type="text/plain")
-        # content-hashed names never change meaning: cache them for good
-        headers = {
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-            "Vary": "Accept-Encoding",
-        }
-        packed = path.with_name(path.name + ".gz")  # written by the build beside the asset
-        if "gzip" in request.headers.get("accept-encoding", "") and packed.is_file():
-            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            headers["Content-Encoding"] = "gzip"
-            return FileResponse(packed, media_type=media_type, headers=headers)
-        return FileResponse(path, headers=headers)
-
     return [
         Route("/console", index, methods=["GET", "HEAD"]),
         Route("/console/", index, methods=["GET", "HEAD"]),
-        Route("/console/assets/{name}", asset, methods=["GET", "HEAD"]),
+        asset_route(
+            "/console/assets", bundle_dir / "assets", {"X-Content-Type-Options": "nosniff"}
+        ),
     ]

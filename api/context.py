@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.auth import Capability, KeyRing, Principal, Role
@@ -115,3 +116,7 @@ class Context:
             loader = DataLoader(load_fn=load, max_batch_size=1000)
             self.loaders["subject"] = loader
         return loader
+
+
+# what a resolver's `info` argument is
+Info = strawberry.Info[Context, None]

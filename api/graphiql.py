@@ -9,13 +9,12 @@ keeps request headers (API keys) in memory only and reads nothing from its URL
 
 from __future__ import annotations
 
-import mimetypes
-import re
 from pathlib import Path
 
-from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute
+
+from api.static_files import asset_route, missing_bundle_html, security_headers
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "static" / "graphiql"
 PAGE = "graphiql.html"
@@ -31,26 +30,15 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-_SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-# Vite names assets `<name>-<hash>.<ext>` in one flat directory.
-_ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+_SECURITY_HEADERS = security_headers(CONTENT_SECURITY_POLICY)
 
-MISSING_BUNDLE_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>GraphiQL: not built</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;line-height:1.5}
-code{background:#f1f3f5;padding:0 .3em}</style></head>
-<body><h1>GraphiQL 尚未构建 · GraphiQL is not built</h1>
-<p>This server has no GraphiQL bundle in <code>api/static/graphiql/</code>.
-Build it with <code>make console</code> (it runs <code>npm ci</code> and
-<code>npm run build</code> in <code>console/</code>; Node.js 20.19+ and npm are needed),
-or simply use <code>make run</code>, which builds it first. Then reload this page.</p>
-<p>The GraphQL API itself is unaffected: <code>POST /graphql</code> answers as usual.</p>
-</body></html>
-"""
+MISSING_BUNDLE_HTML = missing_bundle_html(
+    title="GraphiQL",
+    heading="GraphiQL 尚未构建 · GraphiQL is not built",
+    what="GraphiQL",
+    folder="api/static/graphiql/",
+    api="<code>POST /graphql</code> answers as usual",
+)
 
 
 def graphiql_page(bundle_dir: Path = BUNDLE_DIR) -> Response:
@@ -72,23 +60,7 @@ def graphiql_page(bundle_dir: Path = BUNDLE_DIR) -> Response:
 def graphiql_routes(*, enabled: bool, bundle_dir: Path = BUNDLE_DIR) -> list[BaseRoute]:
     """`/graphiql/assets/<file>`: the page's scripts, workers, styles and fonts."""
 
-    async def asset(request: Request) -> Response:
-        name = str(request.path_params["name"])
-        path = bundle_dir / "assets" / name
-        if not enabled or not _ASSET_NAME.fullmatch(name) or ".." in name or not path.is_file():
-            return Response("not found", status_code=404, media_type="text/plain")
-        # content-hashed names never change meaning: cache them for good. A worker runs
-        # under the policy of its own script's response, hence the CSP here too.
-        headers = {
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "Vary": "Accept-Encoding",
-            **_SECURITY_HEADERS,
-        }
-        packed = path.with_name(path.name + ".gz")  # written by the build beside the asset
-        if "gzip" in request.headers.get("accept-encoding", "") and packed.is_file():
-            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            headers["Content-Encoding"] = "gzip"
-            return FileResponse(packed, media_type=media_type, headers=headers)
-        return FileResponse(path, headers=headers)
-
-    return [Route("/graphiql/assets/{name}", asset, methods=["GET", "HEAD"])]
+    # A worker runs under the policy of its own script's response, hence the CSP here too.
+    return [
+        asset_route("/graphiql/assets", bundle_dir / "assets", _SECURITY_HEADERS, enabled=enabled)
+    ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from graphql import (
     ASTValidationRule,
@@ -42,6 +42,9 @@ from graphql import (
 from graphql.validation import MaxIntrospectionDepthRule
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+if TYPE_CHECKING:
+    from api.settings import Settings
+
 TOO_COMPLEX = {"code": "QUERY_TOO_COMPLEX"}
 INTROSPECTION_ROOTS: Final = frozenset({"__schema", "__type"})
 # where strawberry keeps each GraphQL field's StrawberryField (whose resolver may be async)
@@ -60,6 +63,16 @@ class QueryLimits:
     # fragments too) is refused: graphql-core's OverlappingFieldsCanBeMerged compares
     # every pair of them, so 500 copies of `departments { id }` cost it most of a second.
     max_repeats: int = 20
+
+    @classmethod
+    def of(cls, settings: Settings) -> QueryLimits:
+        """The limits the deployment's settings set (`max_repeats` is not one of them)."""
+        return cls(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_selections=settings.max_selections,
+            max_cost=settings.max_cost,
+        )
 
 
 # What a field costs a request, once per selection with fragments expanded (so aliases

@@ -58,12 +58,7 @@ def build_schema(settings: Settings | None = None) -> CreditLinkSchema:
         merge_types("Subscription", SUBSCRIPTION_ROOTS) if SUBSCRIPTION_ROOTS else None
     )
     documents = DocumentCache(
-        QueryLimits(
-            max_depth=settings.max_query_depth,
-            max_aliases=settings.max_aliases,
-            max_selections=settings.max_selections,
-            max_cost=settings.max_cost,
-        ),
+        QueryLimits.of(settings),
         max_tokens=settings.max_tokens,
         introspection=settings.introspection,
     )

@@ -30,12 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis.errors import NonInteractiveExampleWarning  # noqa: E402
 from hypothesis.strategies import SearchStrategy  # noqa: E402
 
 from bench.soak import Stack  # noqa: E402
-from tests.integration.fuzzing import operations, outcome, seed_world  # noqa: E402
+from tests.integration.fuzzing import against_a_server, operations, outcome, seed_world  # noqa: E402
 
 ROLE_KEYS: dict[str, tuple[str, str | None] | None] = {
     "no key": None,
@@ -57,13 +57,7 @@ def run_role(
 ) -> None:
     """`examples` generated operations as this role's client; outcomes counted in `seen`."""
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @against_a_server(examples, shrink=False)
     @given(query=strategy)
     def fuzz(query: str) -> None:
         try:

@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from graph_model.driver import open_graph  # noqa: E402
 from graph_model.runtime.embedded import EmbeddedNeo4j  # noqa: E402
+from seeds.admin_import import proc_memory_mb  # noqa: E402
 from testkit.api import start_api_process  # noqa: E402
 from testkit.keys import write_keys_file  # noqa: E402
 from testkit.neo4j import Neo4jServer, fresh_neo4j  # noqa: E402
@@ -66,13 +67,7 @@ KEYS = {"soak-approval": ("APPROVAL_SYSTEM", "wz-public-resources"), "soak-admin
 
 
 def rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    return proc_memory_mb(pid, "VmRSS")
 
 
 # -- the stack: embedded Neo4j + `creditlink serve` ------------------------------------------

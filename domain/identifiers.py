@@ -119,12 +119,13 @@ def validate_any_subject_id(value: str, *, field: str = "id") -> str:
 def kind_of_valid_id(value: str) -> SubjectKind | None:
     """The kind a valid id's type code implies, or None for a resident ID."""
     for kind, codes in TYPE_CODES_BY_KIND.items():
-        if value[:2] in codes and not _looks_like_resident(value):
+        if value[:2] in codes and not is_resident_id(value):
             return kind
     return None
 
 
-def _looks_like_resident(value: str) -> bool:
+def is_resident_id(value: str) -> bool:
+    """Whether `value` is a valid resident ID (an all-digit USCC may look like one)."""
     try:
         validate_resident_id(value)
     except InvalidId:

@@ -37,8 +37,7 @@ from domain.errors import (
 )
 from domain.time import epoch_pair
 from domain.vocabulary import Label, SystemRel
-from graph_model.driver import Graph
-from graph_model.values import native
+from graph_model.driver import Graph, single_map
 from rules.decision import CheckOutcome
 
 log = logging.getLogger(__name__)
@@ -514,9 +513,7 @@ async def record_feedback(
             "department": department,
             "keyName": key_name,
         }
-        created = await (await tx.run(create_feedback, params)).single()
-        assert created is not None
-        return dict(native(created["feedback"]))
+        return await single_map(tx, create_feedback, "feedback", params)
 
     return await graph.write_tx(work, name="recordFeedback")
 

@@ -21,9 +21,10 @@ import math
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from neo4j import AsyncDriver
 from tqdm import tqdm
@@ -202,6 +203,9 @@ def _reason(exc: CreditLinkError, name: str) -> tuple[str, str]:
     return column, message
 
 
+_Member = TypeVar("_Member", bound=StrEnum)
+
+
 class _Row:
     """Collects every problem of one row, column by column."""
 
@@ -226,6 +230,18 @@ class _Row:
         if value is None:
             self.bad(name, "required")
         return value
+
+    def member(self, name: str, enum: type[_Member], *, shown: int) -> _Member | None:
+        """The required column as one of `enum`'s values (any case); `shown` characters of
+        anything else are quoted in the problem."""
+        value = self.required(name)
+        if value is None:
+            return None
+        try:
+            return enum(value.upper())
+        except ValueError:
+            self.bad(name, f"{value[:shown]!r} is not one of {', '.join(enum)}")
+            return None
 
     def run(self, name: str, check: Callable[[], Any]) -> Any:
         try:
@@ -283,13 +299,7 @@ def _sha256_hex(row: _Row, name: str) -> str | None:
 def subject_row(raw: dict[str, str], today: dt.date) -> dict[str, Any]:
     """The subject's properties (as `bulk.write_subjects` takes them), or RowError."""
     row = _Row(raw)
-    kind_text = row.required("kind")
-    kind: SubjectKind | None = None
-    if kind_text is not None:
-        try:
-            kind = SubjectKind(kind_text.upper())
-        except ValueError:
-            row.bad("kind", f"{kind_text[:30]!r} is not one of {', '.join(SubjectKind)}")
+    kind = row.member("kind", SubjectKind, shown=30)
     raw_id = row.required("id")
     sid = None
     if raw_id is not None:
@@ -370,13 +380,7 @@ def _stable_id(prefix: str, *parts: object) -> str:
 def link_row(raw: dict[str, str]) -> tuple[Rel, dict[str, Any]]:
     """(relation, the row `bulk.links_statement` takes); endpoint kinds are checked later."""
     row = _Row(raw)
-    rel_text = row.required("relation")
-    rel: Rel | None = None
-    if rel_text is not None:
-        try:
-            rel = Rel(rel_text.upper())
-        except ValueError:
-            row.bad("relation", f"{rel_text[:40]!r} is not one of {', '.join(Rel)}")
+    rel = row.member("relation", Rel, shown=40)
     raw_from = row.required("from")
     src = row.run("from", lambda: validate_any_subject_id(raw_from or "", field="from"))
     raw_to = row.required("to")

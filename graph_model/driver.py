@@ -28,6 +28,7 @@ from domain.errors import (
     QueryTooComplex,
     ServiceUnavailable,
 )
+from graph_model.values import native
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,6 +53,20 @@ TIMED_OUT_CODES = frozenset(
         "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
     }
 )
+
+
+async def single_map(
+    tx: AsyncManagedTransaction,
+    query: str,
+    column: str,
+    params: dict[str, Any] | None = None,
+    **kwparams: Any,
+) -> dict[str, Any]:
+    """The map in `column` of the one row `query` returns (a statement that always returns
+    exactly one), as plain values."""
+    record = await (await tx.run(query, params, **kwparams)).single()
+    assert record is not None
+    return dict(native(record[column]))
 
 
 @dataclass

@@ -14,7 +14,7 @@ from domain.errors import BadUserInput, Conflict, NotFound
 from domain.identifiers import SubjectKind, validate_subject_id
 from domain.text import clean_text
 from domain.vocabulary import KIND_LABEL, RELATION_ENDS, ROLE_VALUES, Label, Rel
-from graph_model.driver import Graph
+from graph_model.driver import Graph, single_map
 from graph_model.values import native
 
 MAX_NAME = 200
@@ -159,9 +159,7 @@ async def register_subject(
             "district": clean_district,
             "industry": clean_industry,
         }
-        record = await (await tx.run(REGISTER_SUBJECT[kind], params)).single()
-        assert record is not None
-        return dict(native(record["subject"]))
+        return await single_map(tx, REGISTER_SUBJECT[kind], "subject", params)
 
     return await graph.write_tx(work, name="registerSubject")
 
@@ -220,6 +218,27 @@ def _check_link_shape(spec: LinkSpec) -> None:
         )
 
 
+async def _link_end(
+    tx: AsyncManagedTransaction,
+    spec: LinkSpec,
+    subject_id: str,
+    kinds: frozenset[SubjectKind],
+    field: str,
+    verb: str,
+) -> None:
+    """One end of a new link: NOT_FOUND when `subject_id` is no subject, BAD_USER_INPUT when
+    the relation cannot `verb` a subject of its kind (`kinds` are those it can)."""
+    found = await (await tx.run(SUBJECT_KIND, id=subject_id)).single()
+    if found is None:
+        raise NotFound(f"{field}: no subject {subject_id}", field=field)
+    if SubjectKind(found["kind"]) not in kinds:
+        raise BadUserInput(
+            f"input.relation: {spec.relation.value} cannot {verb} a {found['kind']} "
+            f"(allowed: {', '.join(sorted(k.value for k in kinds))})",
+            field="input.relation",
+        )
+
+
 async def link_subjects(graph: Graph, spec: LinkSpec) -> dict[str, Any]:
     """Create a dated link; an identical existing link is returned instead (safe retries)."""
     _check_link_shape(spec)
@@ -235,37 +254,18 @@ async def link_subjects(graph: Graph, spec: LinkSpec) -> dict[str, Any]:
     }
 
     async def work(tx: AsyncManagedTransaction) -> dict[str, Any]:
-        source = await (await tx.run(SUBJECT_KIND, id=spec.source_id)).single()
-        if source is None:
-            raise NotFound(f"input.from: no subject {spec.source_id}", field="input.from")
-        if SubjectKind(source["kind"]) not in sources:
-            raise BadUserInput(
-                f"input.relation: {spec.relation.value} cannot start at a {source['kind']} "
-                f"(allowed: {', '.join(sorted(k.value for k in sources))})",
-                field="input.relation",
-            )
+        await _link_end(tx, spec, spec.source_id, sources, "input.from", "start at")
         if targets is None:
             target = await (await tx.run(HOUSEHOLD_EXISTS, id=spec.target_id)).single()
             if target is None:
                 raise NotFound(f"input.to: no household {spec.target_id}", field="input.to")
         else:
-            target = await (await tx.run(SUBJECT_KIND, id=spec.target_id)).single()
-            if target is None:
-                raise NotFound(f"input.to: no subject {spec.target_id}", field="input.to")
-            if SubjectKind(target["kind"]) not in targets:
-                raise BadUserInput(
-                    f"input.relation: {spec.relation.value} cannot end at a {target['kind']} "
-                    f"(allowed: {', '.join(sorted(k.value for k in targets))})",
-                    field="input.relation",
-                )
+            await _link_end(tx, spec, spec.target_id, targets, "input.to", "end at")
         same = await (await tx.run(SAME_LINK[spec.relation], params)).single()
         if same is not None:
             return dict(native(same["link"]))
-        created = await (
-            await tx.run(CREATE_LINK[spec.relation], {**params, "linkId": f"L{uuid.uuid4().hex}"})
-        ).single()
-        assert created is not None
-        return dict(native(created["link"]))
+        link_id = f"L{uuid.uuid4().hex}"
+        return await single_map(tx, CREATE_LINK[spec.relation], "link", params, linkId=link_id)
 
     return await graph.write_tx(work, name="linkSubjects")
 
@@ -283,11 +283,8 @@ async def end_link(graph: Graph, link_id: str, valid_to: dt.date) -> dict[str, A
                 f"validTo: {valid_to} is not after the link's validFrom {link['validFrom']}",
                 field="validTo",
             )
-        ended = await (
-            await tx.run(END_LINK[Rel(link["relation"])], id=link_id, validTo=valid_to)
-        ).single()
-        assert ended is not None
-        return dict(native(ended["link"]))
+        query = END_LINK[Rel(link["relation"])]
+        return await single_map(tx, query, "link", id=link_id, validTo=valid_to)
 
     return await graph.write_tx(work, name="endLink")
 

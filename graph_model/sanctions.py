@@ -19,7 +19,7 @@ from domain.identifiers import SubjectKind, validate_any_subject_id, validate_re
 from domain.text import clean_text
 from domain.time import city_date, utc_now
 from domain.vocabulary import Label, SystemRel
-from graph_model.driver import Graph
+from graph_model.driver import Graph, single_map
 from graph_model.sanctions_read import SANCTION_FIELDS
 from graph_model.values import native
 from rules.models import Catalogue
@@ -308,19 +308,17 @@ async def lift(
                         f"{minimum} days after {sanction['validFrom']}, i.e. from {earliest}",
                         field="input.effectiveAt",
                     )
-        row = await (
-            await tx.run(
-                LIFT_SANCTION,
-                id=sanction_id,
-                kind=kind,
-                at=at,
-                reason=clean_reason,
-                by=actor.name,
-                event=_event(kind, actor.name, now, clean_reason),
-            )
-        ).single()
-        assert row is not None
-        return dict(native(row["sanction"]))
+        return await single_map(
+            tx,
+            LIFT_SANCTION,
+            "sanction",
+            id=sanction_id,
+            kind=kind,
+            at=at,
+            reason=clean_reason,
+            by=actor.name,
+            event=_event(kind, actor.name, now, clean_reason),
+        )
 
     return await graph.write_tx(work, name="liftSanction")
 
@@ -339,18 +337,16 @@ async def file_objection(
             raise Conflict(
                 f"sanctionId: an objection to {sanction_id} is already pending", field="sanctionId"
             )
-        row = await (
-            await tx.run(
-                SET_OBJECTION,
-                id=sanction_id,
-                status="UNDER_OBJECTION",
-                reason=clean_reason,
-                note=None,
-                event=_event("OBJECTION_FILED", actor.name, now, clean_reason),
-            )
-        ).single()
-        assert row is not None
-        return dict(native(row["sanction"]))
+        return await single_map(
+            tx,
+            SET_OBJECTION,
+            "sanction",
+            id=sanction_id,
+            status="UNDER_OBJECTION",
+            reason=clean_reason,
+            note=None,
+            event=_event("OBJECTION_FILED", actor.name, now, clean_reason),
+        )
 
     return await graph.write_tx(work, name="fileObjection")
 
@@ -371,29 +367,12 @@ async def resolve_objection(
         kind = "OBJECTION_UPHELD" if upheld else "OBJECTION_REJECTED"
         event = _event(kind, actor.name, now, clean_note)
         if upheld:
-            row = await (
-                await tx.run(
-                    RESOLVE_REVOKE,
-                    id=sanction_id,
-                    at=now,
-                    note=clean_note,
-                    by=actor.name,
-                    event=event,
-                )
-            ).single()
+            query, params = RESOLVE_REVOKE, {"at": now, "by": actor.name}
         else:
-            row = await (
-                await tx.run(
-                    SET_OBJECTION,
-                    id=sanction_id,
-                    status="ACTIVE",
-                    reason=None,
-                    note=clean_note,
-                    event=event,
-                )
-            ).single()
-        assert row is not None
-        return dict(native(row["sanction"]))
+            query, params = SET_OBJECTION, {"status": "ACTIVE", "reason": None}
+        return await single_map(
+            tx, query, "sanction", params, id=sanction_id, note=clean_note, event=event
+        )
 
     return await graph.write_tx(work, name="resolveObjection")
 

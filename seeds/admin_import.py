@@ -289,7 +289,7 @@ def run_admin_import(
         )
         peak = 0.0
         while proc.poll() is None:
-            peak = max(peak, _hwm_mb(proc.pid) or 0.0)
+            peak = max(peak, proc_memory_mb(proc.pid, "VmHWM") or 0.0)
             time.sleep(0.5)
     if proc.returncode != 0:
         tail = log_path.read_text(errors="replace")[-3000:]
@@ -298,10 +298,12 @@ def run_admin_import(
     return round(peak, 1) if peak else None
 
 
-def _hwm_mb(pid: int) -> float | None:
+def proc_memory_mb(pid: int, field: str) -> float | None:
+    """A process's memory figure from /proc (`VmHWM` its peak, `VmRSS` now), in MiB; None
+    once the process is gone, or where there is no /proc."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TypeVar
 
 from domain.identifiers import SubjectKind
@@ -93,24 +94,19 @@ class World:
     # -- one record kind at a time -----------------------------------------------------
 
     def subjects(self, kind: SubjectKind) -> Iterator[SubjectRow]:
-        for block in self.blocks():
-            yield from block.subjects(kind)
+        return chain.from_iterable(b.subjects(kind) for b in self.blocks())
 
     def households(self) -> Iterator[HouseholdRow]:
-        for block in self.blocks():
-            yield from block.households()
+        return chain.from_iterable(b.households() for b in self.blocks())
 
     def memberships(self) -> Iterator[LinkRow]:
-        for block in self.blocks():
-            yield from block.memberships()
+        return chain.from_iterable(b.memberships() for b in self.blocks())
 
     def links(self, rel: Rel) -> Iterator[LinkRow]:
-        for block in self.blocks():
-            yield from block.links(rel)
+        return chain.from_iterable(b.links(rel) for b in self.blocks())
 
     def sanctions(self) -> Iterator[SanctionRow]:
-        for block in self.blocks():
-            yield from block.sanctions()
+        yield from chain.from_iterable(b.sanctions() for b in self.blocks())
         yield from self.patch.extra_sanctions
 
     def departments(self) -> list[DepartmentRow]:

@@ -40,6 +40,14 @@ async def connected(http_url: str, key: str | None) -> AsyncIterator[Any]:
         yield ws
 
 
+@contextlib.asynccontextmanager
+async def admitted(http_url: str, key: str | None) -> AsyncIterator[Any]:
+    """A socket `connected` with `key` that the server has acknowledged."""
+    async with connected(http_url, key) as ws:
+        await acked(ws)
+        yield ws
+
+
 async def received(ws: Any, timeout: float = 10.0) -> dict[str, Any]:
     message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
     return message

@@ -9,7 +9,7 @@ import strawberry
 
 from api.arguments import decode_cursor, encode_cursor, fingerprint, first_arg
 from api.auth import Capability
-from api.context import Context
+from api.context import Info
 from api.types.evaluation import PageInfo
 from domain.errors import BadUserInput
 from domain.identifiers import validate_any_subject_id
@@ -81,7 +81,7 @@ class AuditQuery:
     )
     async def access_records(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         key_name: str | None = None,
         subject_id: strawberry.ID | None = None,
         from_: Annotated[dt.datetime | None, strawberry.argument(name="from")] = None,

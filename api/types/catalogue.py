@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from api.auth import Capability
-from api.context import Context
+from api.context import Info
 from api.types.enums import ApplicationArea, Effect, ListKind
 from domain.errors import BadUserInput
 from rules import models
@@ -51,9 +51,8 @@ class Measure:
     implementer_ids: strawberry.Private[tuple[str, ...]]
 
     @strawberry.field
-    def implementers(self, info: strawberry.Info[Context, None]) -> list[Department]:
-        departments = info.context.catalogue.departments
-        return [Department.of(departments[i]) for i in self.implementer_ids]
+    def implementers(self, info: Info) -> list[Department]:
+        return [department_of(info, i) for i in self.implementer_ids]
 
     @classmethod
     def of(cls, measure: models.Measure) -> Measure:
@@ -82,12 +81,11 @@ class ListType:
     issuer_ids: strawberry.Private[tuple[str, ...]]
 
     @strawberry.field
-    def issuers(self, info: strawberry.Info[Context, None]) -> list[Department]:
-        departments = info.context.catalogue.departments
-        return [Department.of(departments[i]) for i in self.issuer_ids]
+    def issuers(self, info: Info) -> list[Department]:
+        return [department_of(info, i) for i in self.issuer_ids]
 
     @strawberry.field
-    def measures(self, info: strawberry.Info[Context, None]) -> list[Measure]:
+    def measures(self, info: Info) -> list[Measure]:
         return [Measure.of(m) for m in info.context.catalogue.measures_for(list_type=str(self.id))]
 
     @classmethod
@@ -104,11 +102,11 @@ class ListType:
         )
 
 
-def list_type_of(info: strawberry.Info[Context, None], list_type_id: str) -> ListType:
+def list_type_of(info: Info, list_type_id: str) -> ListType:
     return ListType.of(info.context.catalogue.list_types[list_type_id])
 
 
-def department_of(info: strawberry.Info[Context, None], department_id: str) -> Department:
+def department_of(info: Info, department_id: str) -> Department:
     department = info.context.catalogue.departments.get(department_id)
     if department is None:
         # a department removed from the catalogue after it issued: still name it
@@ -119,24 +117,24 @@ def department_of(info: strawberry.Info[Context, None], department_id: str) -> D
 @strawberry.type
 class CatalogueQuery:
     @strawberry.field(description="The departments of the catalogue: issuers and implementers.")
-    def departments(self, info: strawberry.Info[Context, None]) -> list[Department]:
+    def departments(self, info: Info) -> list[Department]:
         info.context.require(Capability.CATALOGUE, "departments")
         return [Department.of(d) for d in info.context.catalogue.departments.values()]
 
     @strawberry.field(description="This city and the partner cities whose lists it recognises.")
-    def jurisdictions(self, info: strawberry.Info[Context, None]) -> list[Jurisdiction]:
+    def jurisdictions(self, info: Info) -> list[Jurisdiction]:
         info.context.require(Capability.CATALOGUE, "jurisdictions")
         return [Jurisdiction.of(j) for j in info.context.catalogue.jurisdictions.values()]
 
     @strawberry.field(description="Black, red and watch list types with their measures.")
-    def list_types(self, info: strawberry.Info[Context, None]) -> list[ListType]:
+    def list_types(self, info: Info) -> list[ListType]:
         info.context.require(Capability.CATALOGUE, "listTypes")
         return [ListType.of(lt) for lt in info.context.catalogue.list_types.values()]
 
     @strawberry.field(description="Measures, optionally of one area and/or one list type.")
     def measures(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         area: ApplicationArea | None = None,
         list_type: strawberry.ID | None = None,
     ) -> list[Measure]:

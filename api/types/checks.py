@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 from api.auth import Capability
-from api.context import Context
+from api.context import Info
 from api.types.catalogue import Measure
 from api.types.enums import ApplicationArea, Decision, FeedbackOutcome, RelationType
 from api.types.sanctions import Sanction
@@ -119,7 +119,7 @@ def _result(outcome: CheckOutcome) -> CheckResult:
 
 
 async def run_checks(
-    info: strawberry.Info[Context, None],
+    info: Info,
     subject_ids: list[str],
     area: ApplicationArea,
     at: dt.datetime | None,
@@ -186,7 +186,7 @@ class CheckQuery:
     )
     async def joint_sanction_check(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         subject_id: strawberry.ID,
         area: ApplicationArea,
         at: dt.datetime | None = None,
@@ -198,7 +198,7 @@ class CheckQuery:
     @strawberry.field(description="The check for many subjects at once, in input order.")
     async def batch_check(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         subject_ids: list[strawberry.ID],
         area: ApplicationArea,
         at: dt.datetime | None = None,
@@ -218,7 +218,7 @@ class CheckQuery:
     @strawberry.field(description="Checks, hits and feedback per department and area.")
     async def linkage_stats(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         from_: Annotated[dt.datetime, strawberry.argument(name="from")],
         to: dt.datetime | None = None,
         department: strawberry.ID | None = None,
@@ -257,9 +257,7 @@ class CheckQuery:
 @strawberry.type
 class CheckMutation:
     @strawberry.mutation(description="Report what was done with a check's answer.")
-    async def record_feedback(
-        self, info: strawberry.Info[Context, None], input: FeedbackInput
-    ) -> Feedback:
+    async def record_feedback(self, info: Info, input: FeedbackInput) -> Feedback:
         principal = info.context.require(Capability.FEEDBACK, "recordFeedback")
         row = await check_records.record_feedback(
             info.context.graph,

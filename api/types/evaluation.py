@@ -13,13 +13,13 @@ import strawberry
 
 from api.arguments import decode_entry_cursor, encode_entry_cursor, first_arg
 from api.auth import Capability
-from api.context import Context
+from api.context import Info
 from api.types.enums import ListKind, SubjectKind
 from api.types.subjects import Subject, subject_from_row
 from domain.districts import normalise_district
-from domain.errors import BadUserInput, InvalidId, NotFound
+from domain.errors import BadUserInput, NotFound
 from domain.identifiers import SubjectKind as DomainKind
-from domain.identifiers import validate_any_subject_id, validate_resident_id
+from domain.identifiers import is_resident_id, validate_any_subject_id
 from domain.scoring.factors import Factor
 from domain.scoring.inspections import Draw
 from domain.scoring.ratings import Rating, Step, as_of, history_days, history_size
@@ -49,18 +49,10 @@ def evaluation_config() -> EvaluationConfig:
 evaluation_config()  # a broken evaluation set stops the app at start, as the catalogue does
 
 
-def _is_resident_id(value: str) -> bool:
-    try:
-        validate_resident_id(value)
-    except InvalidId:
-        return False
-    return True
-
-
 def unit_id(value: str, field: str) -> str:
     """A well-formed unit id; a person's resident ID is BAD_USER_INPUT (not echoed)."""
     sid = validate_any_subject_id(value, field=field)
-    if _is_resident_id(sid):
+    if is_resident_id(sid):
         raise BadUserInput(
             f"{field}: expected a unit's unified social credit code, got a person's resident ID",
             field=field,
@@ -70,7 +62,7 @@ def unit_id(value: str, field: str) -> str:
 
 def person_id(value: str, field: str) -> str:
     sid = validate_any_subject_id(value, field=field)
-    if not _is_resident_id(sid):
+    if not is_resident_id(sid):
         raise BadUserInput(
             f"{field}: expected a person's resident ID, got a unit's credit code {sid}",
             field=field,
@@ -338,9 +330,7 @@ class InspectionDrawInput:
 # ---------------------------------------------------------------- roots
 
 
-async def _unit_facts(
-    info: strawberry.Info[Context, None], subject_id: strawberry.ID, name: str
-) -> UnitFacts:
+async def _unit_facts(info: Info, subject_id: strawberry.ID, name: str) -> UnitFacts:
     sid = unit_id(str(subject_id), "subjectId")
     facts = await ratings.unit_facts(info.context.graph, sid, evaluation_config().rating, name=name)
     if facts is None:
@@ -352,14 +342,18 @@ async def _unit_facts(
     return facts
 
 
-async def _person_facts(
-    info: strawberry.Info[Context, None], value: strawberry.ID
-) -> integrity_rules.PersonFacts:
+async def _person_score(
+    info: Info, value: strawberry.ID, name: str
+) -> integrity_rules.IntegrityScore:
+    """The integrity score now of the person `value` names, read (and audited) as `name`."""
+    info.context.require(Capability.READ_SUBJECT, name)
+    info.context.audit(name, [validate_any_subject_id(str(value), field="personId")])
     pid = person_id(str(value), "personId")
-    facts = await integrity.person_facts(info.context.graph, pid, evaluation_config())
+    config = evaluation_config()
+    facts = await integrity.person_facts(info.context.graph, pid, config)
     if facts is None:
         raise NotFound(f"personId: no registered person {pid}", field="personId")
-    return facts
+    return integrity_rules.score_person(facts, utc_now(), config, info.context.catalogue)
 
 
 @strawberry.type
@@ -367,7 +361,7 @@ class EvaluationQuery:
     @strawberry.field(description="A unit's public credit grade A-D now (or at `at`), explained.")
     async def credit_rating(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         subject_id: strawberry.ID,
         at: dt.datetime | None = None,
     ) -> CreditRating:
@@ -381,7 +375,7 @@ class EvaluationQuery:
     @strawberry.field(description="A unit's grade as of each step from `from` to `to` (computed).")
     async def credit_rating_history(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         subject_id: strawberry.ID,
         from_: Annotated[dt.date, strawberry.argument(name="from")],
         to: dt.date | None = None,
@@ -420,34 +414,17 @@ class EvaluationQuery:
         return points
 
     @strawberry.field(description="A person's integrity score (0..1000) with its dimensions.")
-    async def integrity_score(
-        self, info: strawberry.Info[Context, None], person_id: strawberry.ID
-    ) -> IntegrityScore:
-        info.context.require(Capability.READ_SUBJECT, "integrityScore")
-        info.context.audit(
-            "integrityScore", [validate_any_subject_id(str(person_id), field="personId")]
-        )
-        facts = await _person_facts(info, person_id)
-        result = integrity_rules.score_person(
-            facts, utc_now(), evaluation_config(), info.context.catalogue
-        )
-        return IntegrityScore.of(result)
+    async def integrity_score(self, info: Info, person_id: strawberry.ID) -> IntegrityScore:
+        return IntegrityScore.of(await _person_score(info, person_id, "integrityScore"))
 
     @strawberry.field(
         description="The benefits a person's score unlocks (with the gap to the others), and "
         "which partner cities honour its band."
     )
-    async def integrity_benefits(
-        self, info: strawberry.Info[Context, None], person_id: strawberry.ID
-    ) -> IntegrityBenefits:
-        info.context.require(Capability.READ_SUBJECT, "integrityBenefits")
-        info.context.audit(
-            "integrityBenefits", [validate_any_subject_id(str(person_id), field="personId")]
-        )
+    async def integrity_benefits(self, info: Info, person_id: strawberry.ID) -> IntegrityBenefits:
+        result = await _person_score(info, person_id, "integrityBenefits")
         config = evaluation_config()
         catalogue = info.context.catalogue
-        facts = await _person_facts(info, person_id)
-        result = integrity_rules.score_person(facts, utc_now(), config, catalogue)
         return IntegrityBenefits(
             person_id=strawberry.ID(result.person_id),
             score=result.score,
@@ -481,7 +458,7 @@ class EvaluationQuery:
     )
     async def published_list(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         kind: ListKind,
         list_type: strawberry.ID | None = None,
         district: str | None = None,
@@ -536,12 +513,12 @@ class EvaluationQuery:
         "about units only; a person's summary needs an API key."
     )
     async def public_credit_summary(
-        self, info: strawberry.Info[Context, None], subject_id: strawberry.ID
+        self, info: Info, subject_id: strawberry.ID
     ) -> PublicCreditSummary:
         principal = info.context.require(Capability.CATALOGUE, "publicCreditSummary")
         sid = validate_any_subject_id(str(subject_id), field="subjectId")
         persons_allowed = principal.can(Capability.READ_SUBJECT)
-        if _is_resident_id(sid) and not persons_allowed:
+        if is_resident_id(sid) and not persons_allowed:
             raise principal.refusal("subjectId: a person's credit summary", field="subjectId")
         summary = await publication.subject_summary(
             info.context.graph, info.context.catalogue, sid, utc_now()
@@ -563,9 +540,7 @@ class EvaluationQuery:
         )
 
     @strawberry.field(description="A recorded inspection draw; null when there is none.")
-    async def inspection_draw(
-        self, info: strawberry.Info[Context, None], id: strawberry.ID
-    ) -> InspectionDraw | None:
+    async def inspection_draw(self, info: Info, id: strawberry.ID) -> InspectionDraw | None:
         info.context.require(Capability.SUPERVISE, "inspectionDraw")
         draw = await inspections.get_draw(info.context.graph, str(id))
         return InspectionDraw.of(draw) if draw else None
@@ -573,9 +548,7 @@ class EvaluationQuery:
     @strawberry.field(
         description="Re-run a recorded draw from its seed and parameters and compare."
     )
-    async def replay_inspection_draw(
-        self, info: strawberry.Info[Context, None], id: strawberry.ID
-    ) -> InspectionReplay:
+    async def replay_inspection_draw(self, info: Info, id: strawberry.ID) -> InspectionReplay:
         info.context.require(Capability.SUPERVISE, "replayInspectionDraw")
         replay = await inspections.replay_draw(
             info.context.graph, evaluation_config(), info.context.catalogue, str(id)
@@ -600,9 +573,7 @@ class EvaluationMutation:
         description="Draw inspection targets weighted by credit grade and inspectors free of "
         "conflicts, reproducibly from a seed; the draw is recorded."
     )
-    async def draw_inspections(
-        self, info: strawberry.Info[Context, None], input: InspectionDrawInput
-    ) -> InspectionDraw:
+    async def draw_inspections(self, info: Info, input: InspectionDrawInput) -> InspectionDraw:
         principal = info.context.require(Capability.SUPERVISE, "drawInspections")
         config = evaluation_config()
         params = inspection_rules.validate_params(

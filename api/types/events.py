@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from api.auth import Capability
-from api.context import Context
+from api.context import Info
 from api.types.enums import ApplicationArea
 from domain.errors import BadUserInput
 from domain.identifiers import validate_any_subject_id
@@ -36,7 +36,7 @@ class EventSubscription:
     )
     async def sanction_events(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         subject_ids: list[strawberry.ID],
         areas: list[ApplicationArea] | None = None,
     ) -> AsyncGenerator[SanctionEventPayload, None]:

@@ -20,7 +20,7 @@ from api.arguments import (
     relations_arg,
 )
 from api.auth import Capability
-from api.context import Context
+from api.context import Info
 from api.export import ExportFormat, export
 from api.types.enums import RelationType, SubjectKind
 
@@ -50,9 +50,6 @@ from graph_model.risk import risk_profile as risk_model
 from graph_model.risk import search as search_model
 from graph_model.risk import suspected as suspected_model
 from graph_model.risk.config import DEFAULT_CONFIG, MAX_DEPTH
-
-Info = strawberry.Info[Context, None]
-
 
 # -- shared shapes ---------------------------------------------------------------------------
 

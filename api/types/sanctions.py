@@ -9,7 +9,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.auth import Capability, Role
-from api.context import Context
+from api.context import Info
 from api.events import SanctionEvent
 from api.types.catalogue import Department, ListType, department_of, list_type_of
 from api.types.enums import ApplicationArea, LiftKind, SanctionStatus
@@ -45,15 +45,15 @@ class Sanction:
     subject_id: strawberry.Private[str]
 
     @strawberry.field
-    def list_type(self, info: strawberry.Info[Context, None]) -> ListType:
+    def list_type(self, info: Info) -> ListType:
         return list_type_of(info, self.list_type_id)
 
     @strawberry.field
-    def issuer(self, info: strawberry.Info[Context, None]) -> Department:
+    def issuer(self, info: Info) -> Department:
         return department_of(info, self.issuer_id)
 
     @strawberry.field
-    async def subject(self, info: strawberry.Info[Context, None]) -> SubjectRef:
+    async def subject(self, info: Info) -> SubjectRef:
         from api.types.subjects import subject_from_row
 
         row = await info.context.subject_loader().load(self.subject_id)
@@ -82,9 +82,7 @@ class Sanction:
         )
 
 
-def _sanctions_loader(
-    info: strawberry.Info[Context, None], at: dt.datetime | None
-) -> DataLoader[str, list[dict[str, Any]]]:
+def _sanctions_loader(info: Info, at: dt.datetime | None) -> DataLoader[str, list[dict[str, Any]]]:
     key = f"sanctions@{at.isoformat() if at else 'all'}"
     loader = info.context.loaders.get(key)
     if loader is None:
@@ -100,7 +98,7 @@ def _sanctions_loader(
 
 
 async def sanctions_of_subject(
-    info: strawberry.Info[Context, None], subject_id: str, at: dt.datetime | None
+    info: Info, subject_id: str, at: dt.datetime | None
 ) -> list[Sanction]:
     rows = await _sanctions_loader(info, at).load(subject_id)
     return [Sanction.of(row) for row in rows]
@@ -149,7 +147,7 @@ class ImpactedSubject:
     path: list[PathStepRef]
 
 
-def _actor(info: strawberry.Info[Context, None], what: str) -> sanctions.Actor:
+def _actor(info: Info, what: str) -> sanctions.Actor:
     principal = info.context.require(Capability.SANCTION, what)
     return sanctions.Actor(
         name=principal.name,
@@ -174,9 +172,7 @@ def _request(input: SanctionInput) -> sanctions.SanctionRequest:
     )
 
 
-async def impacted(
-    info: strawberry.Info[Context, None], sanction: dict[str, Any], at: dt.datetime
-) -> list[dict[str, Any]]:
+async def impacted(info: Info, sanction: dict[str, Any], at: dt.datetime) -> list[dict[str, Any]]:
     """Who the sanction reaches at `at`; no one when it does not apply then."""
     if not applies(sanction, at):
         return []
@@ -205,9 +201,7 @@ def _impacted_types(entries: list[dict[str, Any]]) -> list[ImpactedSubject]:
     ]
 
 
-async def _publish(
-    info: strawberry.Info[Context, None], kind: str, sanction: dict[str, Any]
-) -> None:
+async def _publish(info: Info, kind: str, sanction: dict[str, Any]) -> None:
     state = info.context.state
     if state.events.subscriber_count == 0:
         return
@@ -235,7 +229,7 @@ class SanctionQuery:
     )
     async def sanction_impact(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         sanction_id: strawberry.ID,
         at: dt.datetime | None = None,
     ) -> list[ImpactedSubject]:
@@ -247,7 +241,7 @@ class SanctionQuery:
 
     @strawberry.field(description="Whom a sanction would reach if it were imposed now.")
     async def sanction_impact_preview(
-        self, info: strawberry.Info[Context, None], input: SanctionPreviewInput
+        self, info: Info, input: SanctionPreviewInput
     ) -> list[ImpactedSubject]:
         info.context.require(Capability.REGULATE, "sanctionImpactPreview")
         catalogue = info.context.catalogue
@@ -279,9 +273,7 @@ class SanctionQuery:
         return _impacted_types(entries)
 
     @strawberry.field(description="One sanction by id.")
-    async def sanction(
-        self, info: strawberry.Info[Context, None], id: strawberry.ID
-    ) -> Sanction | None:
+    async def sanction(self, info: Info, id: strawberry.ID) -> Sanction | None:
         info.context.require(Capability.READ_SUBJECT, "sanction")
         info.context.audit("sanction", [str(id)], id_kind="sanctionIds")
         row = await sanctions.get_sanction(info.context.graph, str(id))
@@ -291,9 +283,7 @@ class SanctionQuery:
 @strawberry.type
 class SanctionMutation:
     @strawberry.mutation(description="Put a subject on a list, for a department authorised to.")
-    async def impose_sanction(
-        self, info: strawberry.Info[Context, None], input: SanctionInput
-    ) -> Sanction:
+    async def impose_sanction(self, info: Info, input: SanctionInput) -> Sanction:
         actor = _actor(info, "imposeSanction")
         row, created = await sanctions.impose(
             info.context.graph, info.context.catalogue, _request(input), actor
@@ -303,9 +293,7 @@ class SanctionMutation:
         return Sanction.of(row)
 
     @strawberry.mutation(description="Lift a sanction (REPAIRED or REVOKED) from effectiveAt on.")
-    async def lift_sanction(
-        self, info: strawberry.Info[Context, None], input: LiftInput
-    ) -> Sanction:
+    async def lift_sanction(self, info: Info, input: LiftInput) -> Sanction:
         actor = _actor(info, "liftSanction")
         row = await sanctions.lift(
             info.context.graph,
@@ -324,9 +312,7 @@ class SanctionMutation:
     @strawberry.mutation(
         description="Record an objection: the sanction applies, marked UNDER_OBJECTION."
     )
-    async def file_objection(
-        self, info: strawberry.Info[Context, None], sanction_id: strawberry.ID, reason: str
-    ) -> Sanction:
+    async def file_objection(self, info: Info, sanction_id: strawberry.ID, reason: str) -> Sanction:
         actor = _actor(info, "fileObjection")
         row = await sanctions.file_objection(
             info.context.graph, sanction_id=str(sanction_id), reason=reason, actor=actor
@@ -340,7 +326,7 @@ class SanctionMutation:
     )
     async def resolve_objection(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         sanction_id: strawberry.ID,
         upheld: bool,
         note: str | None = None,

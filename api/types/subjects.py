@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from api.auth import Capability
-from api.context import Context
+from api.context import Info
 from api.types.enums import RelationType, SubjectKind
 from domain.identifiers import SubjectKind as DomainKind
 from domain.identifiers import validate_any_subject_id, validate_subject_id
@@ -33,7 +33,7 @@ class Subject:
         description="All sanctions against this subject, or those applying at activeAt."
     )
     async def sanctions(
-        self, info: strawberry.Info[Context, None], active_at: dt.datetime | None = None
+        self, info: Info, active_at: dt.datetime | None = None
     ) -> list[SanctionRef]:
         from api.types.sanctions import sanctions_of_subject
 
@@ -161,9 +161,7 @@ class LinkInput:
 @strawberry.type
 class RegistryQuery:
     @strawberry.field(description="A subject by USCC or resident ID; null when not registered.")
-    async def subject(
-        self, info: strawberry.Info[Context, None], id: strawberry.ID
-    ) -> Subject | None:
+    async def subject(self, info: Info, id: strawberry.ID) -> Subject | None:
         info.context.require(Capability.READ_SUBJECT, "subject")
         subject_id = validate_any_subject_id(str(id), field="id")
         info.context.audit("subject", [subject_id])
@@ -174,9 +172,7 @@ class RegistryQuery:
 @strawberry.type
 class RegistryMutation:
     @strawberry.mutation(description="Register a subject, or update one already registered.")
-    async def register_subject(
-        self, info: strawberry.Info[Context, None], input: SubjectInput
-    ) -> Subject:
+    async def register_subject(self, info: Info, input: SubjectInput) -> Subject:
         info.context.require(Capability.REGISTER, "registerSubject")
         row = await registry.register_subject(
             info.context.graph,
@@ -189,9 +185,7 @@ class RegistryMutation:
         return subject_from_row(row)
 
     @strawberry.mutation(description="Register a household (户), or update one.")
-    async def register_household(
-        self, info: strawberry.Info[Context, None], input: HouseholdInput
-    ) -> Household:
+    async def register_household(self, info: Info, input: HouseholdInput) -> Household:
         info.context.require(Capability.REGISTER, "registerHousehold")
         row = await registry.register_household(
             info.context.graph,
@@ -204,7 +198,7 @@ class RegistryMutation:
         )
 
     @strawberry.mutation(description="Link two subjects (or a person to a household) for a period.")
-    async def link_subjects(self, info: strawberry.Info[Context, None], input: LinkInput) -> Link:
+    async def link_subjects(self, info: Info, input: LinkInput) -> Link:
         info.context.require(Capability.REGISTER, "linkSubjects")
         relation = Rel(input.relation)
         source = validate_any_subject_id(str(input.from_), field="input.from")
@@ -229,8 +223,6 @@ class RegistryMutation:
         return Link.of(row)
 
     @strawberry.mutation(description="End a link on validTo (the link is valid before that day).")
-    async def end_link(
-        self, info: strawberry.Info[Context, None], id: strawberry.ID, valid_to: dt.date
-    ) -> Link:
+    async def end_link(self, info: Info, id: strawberry.ID, valid_to: dt.date) -> Link:
         info.context.require(Capability.REGISTER, "endLink")
         return Link.of(await registry.end_link(info.context.graph, str(id), valid_to))

@@ -25,6 +25,7 @@ from graph_model.contact_key import KEY_FILE_NAME, ContactKey, ensure_keyed, loa
 from graph_model.driver import Graph, create_driver
 from graph_model.runtime.embedded import EmbeddedNeo4j
 from rules.loader import load_catalogue
+from seeds.admin_import import proc_memory_mb
 from seeds.generator import WorldSpec, generate
 from testkit import free_port
 
@@ -40,13 +41,8 @@ def memory_for(scale: int) -> tuple[int, int]:
 
 
 def peak_rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
+    peak = proc_memory_mb(pid, "VmHWM")
+    return round(peak, 1) if peak is not None else None
 
 
 @dataclass

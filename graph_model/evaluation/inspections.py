@@ -76,7 +76,7 @@ def frame_query(leader_relations: tuple[Rel, ...]) -> str:
         "AND ($industry IS NULL OR s.industry = $industry) "
         "AND coalesce(s.status, 'ACTIVE') <> 'DEREGISTERED' "
         f"AND {KNOWN_AT.format(v='s')} "
-        f"RETURN {SUBJECT_FIELDS} AS subject, {facts_return(leader_relations)} "
+        f"RETURN {facts_return(leader_relations)} "
         "ORDER BY s.id"
     )
 

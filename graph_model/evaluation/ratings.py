@@ -23,13 +23,15 @@ KNOWN_AT = "($knownAt IS NULL OR {v}.createdAt IS NULL OR {v}.createdAt <= $know
 
 
 def facts_return(leader_relations: Sequence[Rel]) -> str:
-    """RETURN items giving a unit `s`'s sanctions and its leaders' black-list entries.
+    """RETURN items giving a unit `s` (`subject`), its sanctions and its leaders' black-list
+    entries: the row `unit_facts_of` reads.
 
     `$knownAt` (null: everything) leaves out records created after it, so a recorded
     draw can be recomputed from what was known when it was made.
     """
     relations = "|".join(r.value for r in leader_relations)
     return (
+        f"{SUBJECT_FIELDS} AS subject, "
         f"COLLECT {{ MATCH (x:{Label.SANCTION.value} {{subjectId: s.id}}) "
         f"WHERE {KNOWN_AT.format(v='x')} RETURN {SANCTION_FIELDS.format(s='x')} }} AS sanctions, "
         f"COLLECT {{ MATCH (p:{Label.PERSON.value})-[r:{relations}]->(s) "
@@ -45,7 +47,7 @@ def facts_return(leader_relations: Sequence[Rel]) -> str:
 def unit_facts_query(leader_relations: tuple[Rel, ...]) -> str:
     return (
         f"UNWIND $ids AS id MATCH (s:{Label.SUBJECT.value} {{id: id}}) "
-        f"RETURN {SUBJECT_FIELDS} AS subject, {facts_return(leader_relations)}"
+        f"RETURN {facts_return(leader_relations)}"
     )
 
 
@@ -59,7 +61,7 @@ async def unit_facts(
 
 
 def unit_facts_of(row: dict[str, Any]) -> UnitFacts:
-    """A row holding `subject` and `facts_return`'s items, as the facts a rating takes."""
+    """A row of `facts_return`'s items, as the facts a rating takes."""
     row = native(row)
     return UnitFacts(
         subject=dict(row["subject"]),

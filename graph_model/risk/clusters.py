@@ -14,10 +14,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from domain.time import city_date
-from domain.vocabulary import PUNITIVE_KINDS, Label, Rel, SystemRel
+from domain.vocabulary import Label, Rel, SystemRel
 from graph_model.driver import Graph
-from graph_model.risk.common import applying_sanctions, rel_types, subject_map, valid
+from graph_model.risk.common import applying_sanctions, rel_types, risk_params, subject_map, valid
 from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.risk.suspected import sharing_subquery
 from graph_model.sanctions_read import applies_at
@@ -62,14 +61,7 @@ async def cluster_facts(
     graph: Graph, district: str, at: dt.datetime, *, config: RiskConfig = DEFAULT_CONFIG
 ) -> ClusterFacts:
     """The district's risk subgraph at `at`: its members and the bonds between them."""
-    params = {
-        "district": district,
-        "at": at,
-        "day": city_date(at),
-        "cap": config.degree_cap,
-        "suspectLimit": config.suspect_limit,
-        "punitiveKinds": list(PUNITIVE_KINDS),
-    }
+    params = {**risk_params(at, config), "district": district}
     rows = await graph.read(PROJECTION, params, name="riskClusters")
     row = native(rows[0]) if rows else {"bonds": [], "members": []}
     return ClusterFacts(row["members"], row["bonds"])

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
-from domain.vocabulary import Label, Rel, SystemRel
+from domain.time import city_date
+from domain.vocabulary import PUNITIVE_KINDS, Label, Rel, SystemRel
 from graph_model.registry import SUBJECT_FIELDS
+from graph_model.risk.config import RiskConfig
 from graph_model.sanctions_read import SANCTION_FIELDS, applies_at
 
 ALL_RELATIONS: tuple[Rel, ...] = tuple(Rel)
 
 # A link is valid on city day $day (CONTRIBUTING.md, "Graph conventions").
 VALID_ON_DAY = "{r}.validFrom <= $day AND ({r}.validTo IS NULL OR $day < {r}.validTo)"
+
+
+def risk_params(at: dt.datetime, config: RiskConfig) -> dict[str, Any]:
+    """The parameters the pieces here and `suspected.sharing_subquery` read: the instant $at
+    and its city day $day, $punitiveKinds, a super-node's degree $cap and $suspectLimit."""
+    return {
+        "at": at,
+        "day": city_date(at),
+        "punitiveKinds": list(PUNITIVE_KINDS),
+        "cap": config.degree_cap,
+        "suspectLimit": config.suspect_limit,
+    }
 
 
 def valid(r: str) -> str:

@@ -21,10 +21,16 @@ from functools import lru_cache
 from typing import Any
 
 from domain.errors import NotFound
-from domain.time import city_date
-from domain.vocabulary import PUNITIVE_KINDS, Label, Rel
+from domain.vocabulary import Label, Rel
 from graph_model.driver import Graph
-from graph_model.risk.common import applying_sanctions, link_map, rel_types, subject_map, valid
+from graph_model.risk.common import (
+    applying_sanctions,
+    link_map,
+    rel_types,
+    risk_params,
+    subject_map,
+    valid,
+)
 from graph_model.risk.config import DEFAULT_CONFIG, MAX_DEPTH, RiskConfig
 from graph_model.values import native
 
@@ -171,16 +177,13 @@ async def neighbourhood_page(
     """One page of the neighbourhood; `after` is the (distance, id) of the last node seen."""
     assert 1 <= depth <= MAX_DEPTH
     params = {
+        **risk_params(at, config),
         "id": subject_id,
-        "at": at,
-        "day": city_date(at),
         "depth": depth,
-        "cap": config.degree_cap,
         "budget": config.level_budget,
         "first": first,
         "afterD": after[0] if after else None,
         "afterId": after[1] if after else None,
-        "punitiveKinds": list(PUNITIVE_KINDS),
     }
     rows = await graph.read(neighbourhood_query(relations), params, name=name)
     if not rows:

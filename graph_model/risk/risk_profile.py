@@ -14,10 +14,9 @@ from domain.errors import NotFound
 from domain.identifiers import SubjectKind
 from domain.scoring.risk import Profile, score
 from domain.scoring.suspicion import SuspicionBasis
-from domain.time import city_date
-from domain.vocabulary import PUNITIVE_KINDS, Label, Rel, SystemRel
+from domain.vocabulary import Label, Rel, SystemRel
 from graph_model.driver import Graph
-from graph_model.risk.common import ALL_RELATIONS, punitive_exists, rel_types, valid
+from graph_model.risk.common import ALL_RELATIONS, punitive_exists, rel_types, risk_params, valid
 from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.risk.suspected import sharing_subquery
 from graph_model.sanctions_read import applies_at
@@ -80,14 +79,7 @@ RISK_FACTS = (
 async def risk_profile(
     graph: Graph, subject_id: str, at: dt.datetime, *, config: RiskConfig = DEFAULT_CONFIG
 ) -> Profile:
-    params = {
-        "id": subject_id,
-        "at": at,
-        "day": city_date(at),
-        "cap": config.degree_cap,
-        "suspectLimit": config.suspect_limit,
-        "punitiveKinds": list(PUNITIVE_KINDS),
-    }
+    params = {**risk_params(at, config), "id": subject_id}
     rows = await graph.read(RISK_FACTS, params, name="riskProfile")
     if not rows:
         raise NotFound(f"subjectId: no subject {subject_id}", field="subjectId")

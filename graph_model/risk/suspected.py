@@ -16,10 +16,15 @@ from typing import Any
 
 from domain.errors import NotFound
 from domain.scoring.suspicion import SuspicionBasis, ordered_bases
-from domain.time import city_date
-from domain.vocabulary import PUNITIVE_KINDS, Label, Rel
+from domain.vocabulary import Label, Rel
 from graph_model.driver import Graph
-from graph_model.risk.common import applying_sanctions, punitive_exists, subject_map, valid
+from graph_model.risk.common import (
+    applying_sanctions,
+    punitive_exists,
+    risk_params,
+    subject_map,
+    valid,
+)
 from graph_model.risk.config import DEFAULT_CONFIG, RiskConfig
 from graph_model.values import native
 
@@ -83,14 +88,7 @@ async def suspected_links(
     first: int,
     config: RiskConfig = DEFAULT_CONFIG,
 ) -> SuspectedLinks:
-    params = {
-        "id": subject_id,
-        "at": at,
-        "day": city_date(at),
-        "first": first,
-        "suspectLimit": config.suspect_limit,
-        "punitiveKinds": list(PUNITIVE_KINDS),
-    }
+    params = {**risk_params(at, config), "id": subject_id, "first": first}
     rows = await graph.read(SUSPECTED_LINKS, params, name="suspectedLinks")
     if not rows:
         raise NotFound(f"subjectId: no subject {subject_id}", field="subjectId")

@@ -27,7 +27,7 @@ from domain.districts import DISTRICTS
 from domain.scoring.integrity import Dimension, Points, age_on, birth_date
 from domain.scoring.ratings import Sanction, applies, ended, newest_first
 from domain.time import city_date
-from rules.evaluation import Band, Benefit, EvaluationConfig, IntegrityConfig
+from rules.evaluation import Band, Benefit, EvaluationConfig
 from rules.models import Catalogue
 from rules.scoring.ratings import describe, rate
 
@@ -69,14 +69,27 @@ def _unit_name(unit: dict[str, Any]) -> str:
     return f"{unit.get('name') or ''} ({unit['id']})".strip()
 
 
+@dataclass(frozen=True)
+class _Situation:
+    """What the dimensions read: the person's facts as they stand at `at`."""
+
+    facts: PersonFacts
+    at: dt.datetime
+    day: dt.date  # the city's day at `at`
+    households: list[Link]  # valid on `day`
+    led_ever: dict[str, list[Link]]  # unit id -> the person's lead links to it
+    led_now: dict[str, list[Link]]  # the same, only the links valid on `day`
+    config: EvaluationConfig
+    catalogue: Catalogue
+
+
 def score_person(
     facts: PersonFacts, at: dt.datetime, config: EvaluationConfig, catalogue: Catalogue
 ) -> IntegrityScore:
     """The integrity score of one person at `at` from their facts."""
     cfg = config.integrity
     day = city_date(at)
-    households = [h for h in facts.households if h.valid_on(day)]
-    led_ever: dict[str, list[Link]] = {}  # unit id -> the person's lead links to it
+    led_ever: dict[str, list[Link]] = {}
     for link in facts.led:
         if cfg.leads(link.relation, link.role):
             led_ever.setdefault(link.target["id"], []).append(link)
@@ -85,20 +98,17 @@ def score_person(
         for unit_id, links in sorted(led_ever.items())
         if (current := [link for link in links if link.valid_on(day)])
     }
-    dimensions = (
-        _identity(facts.person, households, day, cfg),
-        _law_abiding(facts, led_ever, at, cfg, catalogue),
-        _commercial(led_now, at, config, catalogue),
-        _daily_life(facts, households, at, cfg, catalogue),
-        _social(facts, led_now, at, cfg, catalogue),
+    households = [h for h in facts.households if h.valid_on(day)]
+    sit = _Situation(facts, at, day, households, led_ever, led_now, config, catalogue)
+    dimensions = tuple(
+        dimension(sit) for dimension in (_identity, _law_abiding, _commercial, _daily_life, _social)
     )
     total = sum(d.score for d in dimensions)
     return IntegrityScore(facts.person["id"], at, total, cfg.band_of(total), dimensions)
 
 
-def _identity(
-    person: dict[str, Any], households: list[Link], day: dt.date, cfg: IntegrityConfig
-) -> Dimension:
+def _identity(sit: _Situation) -> Dimension:
+    cfg, person, households = sit.config.integrity, sit.facts.person, sit.households
     points = Points("IDENTITY", cfg.identity.label, cfg.identity.max)
     points.add("REGISTERED", cfg.identity.registered, "registered resident (实名登记)")
     local_id = str(person["id"]).startswith(cfg.identity.local_area_prefix)
@@ -106,7 +116,7 @@ def _identity(
         points.add("LOCAL", cfg.identity.local, "registered in Wenzhou")
     born = birth_date(person)
     if born is not None:
-        age = age_on(born, day)
+        age = age_on(born, sit.day)
         adult = cfg.identity.adult
         if adult.min_age <= age < adult.max_age:
             points.add("AGE", adult.points, f"aged {age} ({adult.min_age}-{adult.max_age - 1})")
@@ -118,15 +128,9 @@ def _identity(
     return points.done()
 
 
-def _law_abiding(
-    facts: PersonFacts,
-    led_ever: dict[str, list[Link]],
-    at: dt.datetime,
-    cfg: IntegrityConfig,
-    catalogue: Catalogue,
-) -> Dimension:
-    law = cfg.law_abiding
-    day = city_date(at)
+def _law_abiding(sit: _Situation) -> Dimension:
+    facts, at, day, catalogue = sit.facts, sit.at, sit.day, sit.catalogue
+    law = sit.config.integrity.law_abiding
     points = Points("LAW_ABIDING", law.label, law.max)
     points.add("CLEAN", law.clean, "starting point")
     ever_listed = [
@@ -150,7 +154,7 @@ def _law_abiding(
                 f"named responsible in {describe(s, catalogue)} against {s['subjectId']}",
             )
     # a unit's entry reaches those who led it when it was decided (the check's rule)
-    for _, links in sorted(led_ever.items()):
+    for _, links in sorted(sit.led_ever.items()):
         reaching = [
             s
             for s in newest_first(links[0].sanctions)
@@ -181,18 +185,13 @@ def _law_abiding(
     return points.done()
 
 
-def _commercial(
-    led_now: dict[str, list[Link]],
-    at: dt.datetime,
-    config: EvaluationConfig,
-    catalogue: Catalogue,
-) -> Dimension:
-    commercial = config.integrity.commercial_credit
+def _commercial(sit: _Situation) -> Dimension:
+    commercial = sit.config.integrity.commercial_credit
     points = Points("COMMERCIAL_CREDIT", commercial.label, commercial.max)
     points.add("BASE", commercial.base, "starting point")
-    for unit_id, links in led_now.items():
+    for unit_id, links in sit.led_now.items():
         # graded on the unit's own record: the person's own entries count elsewhere
-        rating = rate(unit_id, links[0].sanctions, (), at, config.rating, catalogue)
+        rating = rate(unit_id, links[0].sanctions, (), sit.at, sit.config.rating, sit.catalogue)
         relations = "/".join(sorted({_lead_name(link) for link in links}))
         points.add(
             "LED_UNIT_GRADE",
@@ -203,41 +202,32 @@ def _commercial(
     return points.done()
 
 
-def _daily_life(
-    facts: PersonFacts,
-    households: list[Link],
-    at: dt.datetime,
-    cfg: IntegrityConfig,
-    catalogue: Catalogue,
-) -> Dimension:
-    life = cfg.daily_life
+def _daily_life(sit: _Situation) -> Dimension:
+    life = sit.config.integrity.daily_life
     points = Points("DAILY_LIFE", life.label, life.max)
     points.add("BASE", life.base, "starting point")
-    if households:
-        since = min(h.valid_from for h in households)
-        years = max(age_on(since, city_date(at)), 0)
+    if sit.households:
+        since = min(h.valid_from for h in sit.households)
+        years = max(age_on(since, sit.day), 0)
         tenure = min(years * life.household_points_per_year, life.household_points_cap)
         points.add("HOUSEHOLD_TENURE", tenure, f"{years} full years in the household since {since}")
-    for s in newest_first(facts.own):
-        if s["kind"] == "WATCH" and applies(s, at):
-            points.add("OWN_WATCH_LIST", -life.own_watch, f"on watch list {describe(s, catalogue)}")
+    for s in newest_first(sit.facts.own):
+        if s["kind"] == "WATCH" and applies(s, sit.at):
+            points.add(
+                "OWN_WATCH_LIST", -life.own_watch, f"on watch list {describe(s, sit.catalogue)}"
+            )
     return points.done()
 
 
-def _social(
-    facts: PersonFacts,
-    led_now: dict[str, list[Link]],
-    at: dt.datetime,
-    cfg: IntegrityConfig,
-    catalogue: Catalogue,
-) -> Dimension:
-    social = cfg.social_contribution
+def _social(sit: _Situation) -> Dimension:
+    at, catalogue = sit.at, sit.catalogue
+    social = sit.config.integrity.social_contribution
     points = Points("SOCIAL_CONTRIBUTION", social.label, social.max)
     points.add("BASE", social.base, "starting point")
-    for s in newest_first(facts.own):
+    for s in newest_first(sit.facts.own):
         if s["kind"] == "RED" and applies(s, at):
             points.add("OWN_RED_LIST", social.own_red, f"on red list {describe(s, catalogue)}")
-    for links in led_now.values():
+    for links in sit.led_now.values():
         for s in newest_first(links[0].sanctions):
             if s["kind"] == "RED" and applies(s, at):
                 points.add(

@@ -21,6 +21,7 @@ from api.console import CONTENT_SECURITY_POLICY, console_routes
 from api.graphiql import CONTENT_SECURITY_POLICY as GRAPHIQL_CSP
 from api.settings import PROJECT_ROOT
 from graph_model.driver import Graph
+from tests.bundles import write_bundle
 from tests.conftest import ApiServer
 from tests.integration.helpers import enterprise_id, link, register
 from tests.integration.scenario import build_shoe_world, impose
@@ -319,10 +320,7 @@ async def test_console_without_a_bundle_says_how_to_build_it(tmp_path: Path) -> 
 
 
 async def test_console_serves_the_page_and_its_assets(tmp_path: Path) -> None:
-    (tmp_path / "assets").mkdir()
-    (tmp_path / "index.html").write_text("<!doctype html><title>console</title>", "utf-8")
-    (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)", "utf-8")
-    (tmp_path / "secret.txt").write_text("not an asset", "utf-8")
+    write_bundle(tmp_path, "index.html", "console", "index-abc123.js")
     async with _client(tmp_path) as client:
         page = await client.get("/console")
         assert page.status_code == 200

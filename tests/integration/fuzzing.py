@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from graphql import build_schema as build_graphql_schema
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
 
@@ -263,6 +264,21 @@ def operations(
         lambda n: (
             one_field if n < 6 else many_fields if n < 8 else invalid if n < 10 else fragment_heavy
         )
+    )
+
+
+def against_a_server(examples: int, *, shrink: bool = True) -> settings:
+    """Hypothesis settings for `examples` operations sent to a running server: generated
+    afresh each run (no example database: the world is seeded anew), with no deadline (the
+    time taken is the server's) and no health check (the whole-schema strategies are slow
+    to draw from by nature)."""
+    phases = [Phase.generate, Phase.shrink] if shrink else [Phase.generate]
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=phases,
+        suppress_health_check=list(HealthCheck),
     )
 
 

@@ -62,6 +62,11 @@ def error_code(body: dict[str, Any]) -> str | None:
     return errors[0]["extensions"]["code"] if errors else None
 
 
+def id_error(api: ApiServer, query: str, sid: str, key: str | None = None) -> str | None:
+    """The error code `query` (taking `$id`) answers about `sid` to `key`'s caller."""
+    return error_code(api.post(query, {"id": sid}, key=key))
+
+
 def register(
     api: ApiServer, sid: str, kind: str, name: str, district: str | None = "330302"
 ) -> dict[str, Any]:
@@ -198,6 +203,21 @@ def readyz(url: str) -> httpx.Response | None:
 class RunningApp(ApiServer):
     """A server of a test's own: `post` as the session's, and raw requests and counts."""
 
+    def http(
+        self,
+        method: str,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        **content: Any,
+    ) -> httpx.Response:
+        """A `method` request to /graphql carrying `content` as given (`json`, `content`,
+        `params`), with `key` as its bearer token."""
+        auth = {"Authorization": f"Bearer {key}"} if key else {}
+        url = f"{self.url}/graphql"
+        return httpx.request(
+            method, url, headers={**auth, **(headers or {})}, timeout=60, **content
+        )
+
     def request(
         self,
         query: str,
@@ -205,11 +225,10 @@ class RunningApp(ApiServer):
         key: str | None = None,
         **extra: Any,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
         body: dict[str, Any] = {"query": query, **extra}
         if variables is not None:
             body["variables"] = variables
-        return httpx.post(f"{self.url}/graphql", json=body, headers=headers, timeout=60)
+        return self.http("POST", key, json=body)
 
     def neo4j_queries(self) -> int:
         """Queries this app has sent to Neo4j (readiness pings aside)."""

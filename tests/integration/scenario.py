@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.conftest import ApiServer
+from tests.conftest import TEST_KEYS, ApiServer
 from tests.integration.helpers import (
     business_id,
     enterprise_id,
@@ -99,15 +99,48 @@ def build_shoe_world(api: ApiServer) -> ShoeWorld:
     return w
 
 
-def impose(api: ApiServer, key: str = "court-key", **fields: Any) -> dict[str, Any]:
+# Each list the tests impose on: its issuer, and the document and reason filed under it
+# unless a test names others.
+LISTS: dict[str, tuple[str, str, str]] = {
+    "DISHONEST_JUDGMENT_DEBTOR": (
+        "wz-intermediate-court",
+        "(2025)浙03执123号",
+        "有履行能力而拒不履行生效法律文书确定义务",
+    ),
+    "SAMR_SERIOUS_ILLEGAL": ("wz-amr", "温市监处〔2025〕1号", "严重违法"),
+    "SAMR_ABNORMAL_OPERATION": ("wz-amr", "温市监异〔2025〕2号", "未按期公示年报"),
+    "MAJOR_TAX_VIOLATION": ("wz-tax", "温税稽罚〔2025〕8号", "虚开增值税专用发票"),
+    "TAX_A_LEVEL": ("wz-tax", "A级2026", "年度纳税信用A级"),
+    "TAX_ARREARS_WATCH": ("wz-tax", "欠税2026", "逾期未缴税款"),
+    "CUSTOMS_DISHONEST": ("wz-customs", "温关信〔2025〕1号", "海关失信"),
+    "WAGE_ARREARS_DISHONEST": ("wz-hrss", "嘉人社〔2025〕3号", "拖欠农民工工资"),
+    "CREDIT_MODEL_UNIT": ("wz-drc", "示范2026", "诚信示范企业"),
+}
+# a partner city's tax decision on a list Wenzhou does not recognise from there
+JINHUA_TAX = {
+    "listType": "MAJOR_TAX_VIOLATION",
+    "jurisdiction": "jinhua",
+    "documentNo": "金税〔2025〕3号",
+    "reason": "虚开发票",
+}
+# the test key each issuing department acts with; ADMIN acts for those with none
+ISSUER_KEYS = {dept: key for key, (role, dept) in TEST_KEYS.items() if role == "ISSUER"}
+
+
+def impose(api: ApiServer, key: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A sanction on `fields["listType"]` (DISHONEST_JUDGMENT_DEBTOR unless given), filed
+    by the list's issuer with that issuer's key unless `key` or `fields` name others."""
+    list_type = fields.get("listType", "DISHONEST_JUDGMENT_DEBTOR")
+    issuer, document, reason = LISTS[list_type]
     payload = {
-        "listType": "DISHONEST_JUDGMENT_DEBTOR",
-        "issuerId": "wz-intermediate-court",
+        "listType": list_type,
+        "issuerId": issuer,
         "decidedOn": "2025-01-10",
-        "documentNo": "(2025)浙03执123号",
-        "reason": "有履行能力而拒不履行生效法律文书确定义务",
+        "documentNo": document,
+        "reason": reason,
         **fields,
     }
+    key = key or ISSUER_KEYS.get(payload["issuerId"], "admin-key")
     body = api.post(IMPOSE, {"input": payload}, key=key)
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["imposeSanction"]
@@ -139,6 +172,7 @@ __all__ = [
     "BATCH",
     "CHECK",
     "IMPOSE",
+    "JINHUA_TAX",
     "LIFT",
     "ShoeWorld",
     "build_shoe_world",

@@ -27,7 +27,7 @@ from domain.identifiers import mask_resident_id
 from graph_model.driver import Graph
 from tests.conftest import ApiServer
 from tests.graphql_ws import (
-    acked,
+    admitted,
     closed_with,
     connected,
     error_of,
@@ -73,6 +73,11 @@ Prepare = Callable[[ApiServer, World, "str | None"], Call]
 
 def _fixed(query: str, variables: Callable[[World], dict[str, Any]] | None = None) -> Prepare:
     return lambda api, world, key: (query, variables(world) if variables else {})
+
+
+def _about(attribute: str, selection: str) -> Prepare:
+    """`query($id: ID!) { <selection> }` asked about the world's `attribute`."""
+    return _fixed(f"query($id: ID!) {{ {selection} }}", lambda w: {"id": getattr(w, attribute)})
 
 
 def _register(api: ApiServer, world: World, key: str | None) -> Call:
@@ -176,27 +181,18 @@ CALLS: dict[str, Prepare] = {
     "jurisdictions": _fixed("{ jurisdictions { id recognizedListTypes } }"),
     "listTypes": _fixed("{ listTypes { id measures { id } } }"),
     "measures": _fixed("{ measures(area: SOCIAL_GOVERNANCE) { id effect } }"),
-    "subject": _fixed(
-        "query($id: ID!) { subject(id: $id) { id name sanctions { id } } }",
-        lambda w: {"id": w.person},
-    ),
-    "sanction": _fixed(
-        "query($id: ID!) { sanction(id: $id) { id subject { id name } } }",
-        lambda w: {"id": w.person_sanction},
-    ),
+    "subject": _about("person", "subject(id: $id) { id name sanctions { id } }"),
+    "sanction": _about("person_sanction", "sanction(id: $id) { id subject { id name } }"),
     "jointSanctionCheck": _fixed(CHECK, lambda w: {"id": w.person}),
     "batchCheck": _fixed(
         "query($ids: [ID!]!) { batchCheck(subjectIds: $ids, area: FINANCING_SERVICES) { decision } }",
         lambda w: {"ids": [w.company, w.person, w.spouse]},
     ),
     "linkageStats": _fixed('{ linkageStats(from: "2020-01-01T00:00:00+08:00") { checks } }'),
-    "sanctionImpact": _fixed(
-        "query($id: ID!) { sanctionImpact(sanctionId: $id) { role subject { id } } }",
-        lambda w: {"id": w.sanction},
-    ),
-    "sanctionImpactPreview": _fixed(
-        'query($id: ID!) { sanctionImpactPreview(input: {listType: "DISHONEST_JUDGMENT_DEBTOR", subjectId: $id}) { role } }',
-        lambda w: {"id": w.company},
+    "sanctionImpact": _about("sanction", "sanctionImpact(sanctionId: $id) { role subject { id } }"),
+    "sanctionImpactPreview": _about(
+        "company",
+        'sanctionImpactPreview(input: {listType: "DISHONEST_JUDGMENT_DEBTOR", subjectId: $id}) { role }',
     ),
     "registerSubject": _register,
     "registerHousehold": _fixed(
@@ -343,8 +339,7 @@ async def test_the_websocket_carries_no_query_or_mutation_for_any_role(
     for label, key in CALLERS.items():
         if role_of(key) not in EXPECTED["sanctionEvents"]:
             continue  # roles that may not subscribe never get this far
-        async with connected(api_server.url, key) as ws:
-            await acked(ws)
+        async with admitted(api_server.url, key) as ws:
             await subscribe(ws, "1", {}, query=operations[kind])
             error = await error_of(ws)
         assert error["extensions"]["code"] == "BAD_USER_INPUT", (label, error)

@@ -117,15 +117,7 @@ async def test_principal_director_controller_operator_and_named_persons(
         "ACTUAL_CONTROLLER"
     }
     # customs' joint review reaches every director, supervisor and manager
-    impose(
-        api_server,
-        key="admin-key",
-        subjectId=w.company,
-        listType="CUSTOMS_DISHONEST",
-        issuerId="wz-customs",
-        documentNo="温关信〔2025〕1号",
-        reason="海关失信",
-    )
+    impose(api_server, subjectId=w.company, listType="CUSTOMS_DISHONEST")
     director = check(api_server, w.director, "ADMINISTRATIVE_APPROVAL", NOW)
     assert director["decision"] == "STRICT_REVIEW" and roles_of(director) == {
         "DIRECTOR_SUPERVISOR_MANAGER"
@@ -139,12 +131,8 @@ async def test_principal_director_controller_operator_and_named_persons(
     register(api_server, named, "PERSON", "财务负责人")
     tax = impose(
         api_server,
-        key="tax-key",
         subjectId=w.company,
         listType="MAJOR_TAX_VIOLATION",
-        issuerId="wz-tax",
-        documentNo="温税稽罚〔2025〕8号",
-        reason="虚开增值税专用发票",
         responsiblePersonIds=[named],
     )
     assert tax["responsiblePersonIds"] == [named]
@@ -197,15 +185,9 @@ async def test_check_time_roles_follow_the_links_at_check_time(api_server: ApiSe
     link(api_server, boss, new_unit, "LEGAL_REPRESENTATIVE_OF", "2025-10-01")
     link(api_server, boss, old_unit, "ACTUAL_CONTROLLER_OF", "2015-01-01", validTo="2025-02-01")
     impose(
-        api_server,
-        key="amr-key",
-        subjectId=boss,
-        listType="SAMR_SERIOUS_ILLEGAL",
-        issuerId="wz-amr",
-        decidedOn="2025-01-15",
-        documentNo="温市监处〔2025〕3号",
-        reason="提交虚假材料取得登记",
-    )
+        api_server, subjectId=boss, listType="SAMR_SERIOUS_ILLEGAL", decidedOn="2025-01-15",
+        documentNo="温市监处〔2025〕3号", reason="提交虚假材料取得登记",
+    )  # fmt: skip
     led = check(api_server, new_unit, "RISK_PREVENTION_CONTROL", NOW)
     assert led["decision"] == "ALERT" and roles_of(led) == {"LED_UNIT"}
     assert led["measures"][0]["path"][0]["relation"] == "LEGAL_REPRESENTATIVE_OF"
@@ -219,15 +201,9 @@ async def test_suppressed_incentive_and_incentive_decision(api_server: ApiServer
     eid = enterprise_id()
     register(api_server, eid, "ENTERPRISE", "温州市龙湾区诚信电气有限公司")
     impose(
-        api_server,
-        key="tax-key",
-        subjectId=eid,
-        listType="TAX_A_LEVEL",
-        issuerId="wz-tax",
-        decidedOn="2026-04-01",
-        documentNo="温税A〔2026〕1号",
-        reason="2024年度纳税信用A级",
-    )
+        api_server, subjectId=eid, listType="TAX_A_LEVEL", decidedOn="2026-04-01",
+        documentNo="温税A〔2026〕1号", reason="2024年度纳税信用A级",
+    )  # fmt: skip
     red = check(api_server, eid, "ADMINISTRATIVE_APPROVAL", NOW)
     assert red["decision"] == "INCENTIVE"
     assert [(m["measure"]["id"], m["suppressed"]) for m in red["measures"]] == [

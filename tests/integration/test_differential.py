@@ -179,8 +179,13 @@ def rows(*measures: str, role: str, sanction_id: str, path: tuple[Any, ...] = ()
     return {(m, role, sanction_id, path, False) for m in measures}
 
 
+def known(decision: str, measures: set[Any]) -> dict[str, Any]:
+    """The summary of a registered subject's outcome."""
+    return {"known": True, "decision": decision, "measures": measures}
+
+
 SOCIAL_LR = ("DJD-HC-HOTEL", "DJD-HC-OFFICE", "DJD-HC-TOURISM", "DJD-HONOURS")
-CLEAR: dict[str, Any] = {"known": True, "decision": "CLEAR", "measures": set()}
+CLEAR = known("CLEAR", set())
 
 
 async def test_decision_date_roles_look_at_the_day_of_the_decision(
@@ -236,23 +241,13 @@ async def test_led_unit_looks_at_the_check_time(graph: Graph, engine: CheckEngin
         ),
     )
     got = await both(graph, engine, world)
-    led = "LED_UNIT"
-    assert got[0] == {
-        "known": True,
-        "decision": "ALERT",
-        "measures": rows(
-            "SAMR-LED-UNIT-RISK",
-            role=led,
-            sanction_id="S1",
-            path=(("P1", "LEGAL_REPRESENTATIVE_OF", "E1"),),
-        ),
-    }
-    assert got[1]["measures"] == rows(
-        "SAMR-LED-UNIT-RISK",
-        role=led,
-        sanction_id="S1",
-        path=(("P1", "ACTUAL_CONTROLLER_OF", "E2"),),
-    )
+
+    def led(relation: str, unit: str) -> set[Any]:
+        path = (("P1", relation, unit),)
+        return rows("SAMR-LED-UNIT-RISK", role="LED_UNIT", sanction_id="S1", path=path)
+
+    assert got[0] == known("ALERT", led("LEGAL_REPRESENTATIVE_OF", "E1"))
+    assert got[1]["measures"] == led("ACTUAL_CONTROLLER_OF", "E2")
     assert got[2] == CLEAR  # 2024-05-31 00:00 in the city: the control link has ended
     assert got[3] == CLEAR  # the LR link starts the next city day
 
@@ -302,13 +297,10 @@ async def test_household_child_through_each_guardian_path(
     got = await both(graph, engine, world)
     tail = () if relation is None else (("P1", relation.value, "E1"),)
     path = (("P2", "MEMBER_OF", "H1"), ("P1", "MEMBER_OF", "H1"), *tail)
-    assert got[0] == {
-        "known": True,
-        "decision": "RESTRICTED",
-        "measures": rows(
-            "DJD-CHILD-PRIVATE-SCHOOL", role="HOUSEHOLD_CHILD", sanction_id="S1", path=path
-        ),
-    }
+    assert got[0] == known(
+        "RESTRICTED",
+        rows("DJD-CHILD-PRIVATE-SCHOOL", role="HOUSEHOLD_CHILD", sanction_id="S1", path=path),
+    )
     assert got[1] == CLEAR  # membership ended on the check's day
     assert got[2] == CLEAR  # the household's adult tied to the unit is only OTHER
     assert got[3] == CLEAR  # the SPOUSE's tie to the unit began after the decision
@@ -345,7 +337,7 @@ async def test_household_child_path_is_a_trail_that_may_revisit_a_node(
         sanction_id="S1",
         path=(("P1", "MEMBER_OF", "H1"), ("P1", "MEMBER_OF", "H1")),
     )
-    assert got[0] == {"known": True, "decision": "PROHIBITED", "measures": self_rows | child}
+    assert got[0] == known("PROHIBITED", self_rows | child)
     assert got[1]["measures"] == rows(
         "DJD-HC-TRAVEL", "DJD-HC-VEHICLE", role="SELF", sanction_id="S2"
     )
@@ -379,7 +371,7 @@ async def test_lift_takes_effect_exactly_at_its_timestamp(
         sanction_id="S1",
     )
     assert got[0] == CLEAR
-    assert got[1] == {"known": True, "decision": "PROHIBITED", "measures": applied}
+    assert got[1] == known("PROHIBITED", applied)
     assert got[2] == CLEAR
     assert got[3] == got[1]
 
@@ -433,22 +425,11 @@ async def test_partner_entries_apply_only_when_recognised(
     assert [s.recognized for s in world.sanctions] == [False, True, True]
     got = await both(graph, engine, world)
     assert got[0] == CLEAR
-    assert got[1] == {
-        "known": True,
-        "decision": "PROHIBITED",
-        "measures": rows(
-            "DJD-GOV-INVESTMENT",
-            "DJD-POSTS-COMPANY",
-            "DJD-HC-PROPERTY",
-            role="SELF",
-            sanction_id="S2",
-        ),
-    }
-    assert got[2] == {
-        "known": True,
-        "decision": "STRICT_REVIEW",
-        "measures": rows("CUSTOMS-JOINT-REVIEW", role="SELF", sanction_id="S3"),
-    }
+    applied = ("DJD-GOV-INVESTMENT", "DJD-POSTS-COMPANY", "DJD-HC-PROPERTY")
+    assert got[1] == known("PROHIBITED", rows(*applied, role="SELF", sanction_id="S2"))
+    assert got[2] == known(
+        "STRICT_REVIEW", rows("CUSTOMS-JOINT-REVIEW", role="SELF", sanction_id="S3")
+    )
 
 
 async def test_incentives_are_suppressed_by_a_punitive_measure(
@@ -470,19 +451,11 @@ async def test_incentives_are_suppressed_by_a_punitive_measure(
         checks=(Check(E[0], area, at), Check(E[1], area, at), Check(unknown, area, at)),
     )
     got = await both(graph, engine, world)
-    assert got[0] == {
-        "known": True,
-        "decision": "STRICT_REVIEW",
-        "measures": {
-            ("TAXA-GREEN-CHANNEL", "SELF", "S1", (), True),
-            ("TAX-D-LEVEL", "SELF", "S2", (), False),
-        },
-    }
-    assert got[1] == {
-        "known": True,
-        "decision": "INCENTIVE",
-        "measures": rows("TAXA-GREEN-CHANNEL", role="SELF", sanction_id="S3"),
-    }
+    assert got[0] == known(
+        "STRICT_REVIEW",
+        {("TAXA-GREEN-CHANNEL", "SELF", "S1", (), True), ("TAX-D-LEVEL", "SELF", "S2", (), False)},
+    )
+    assert got[1] == known("INCENTIVE", rows("TAXA-GREEN-CHANNEL", role="SELF", sanction_id="S3"))
     assert got[2] == {"known": False, "decision": "CLEAR", "measures": set()}
 
 
@@ -514,24 +487,19 @@ async def test_named_persons_operators_and_executives(graph: Graph, engine: Chec
     assert got[0]["measures"] == rows(
         "TAX-FINANCING", role="DIRECTLY_RESPONSIBLE_PERSON", sanction_id="S1"
     )
-    dsm = "DIRECTOR_SUPERVISOR_MANAGER"
-    assert got[1] == {
-        "known": True,
-        "decision": "STRICT_REVIEW",
-        "measures": rows(
-            "CUSTOMS-JOINT-REVIEW",
-            role=dsm,
-            sanction_id="S2",
-            path=(("P2", "EXECUTIVE_OF", "E1"),),
-        ),
-    }
-    assert got[2]["measures"] == rows(
-        "CUSTOMS-JOINT-REVIEW", role=dsm, sanction_id="S2", path=(("P3", "EXECUTIVE_OF", "E1"),)
-    )
+
+    def reviewed(executive: str) -> set[Any]:
+        path = ((executive, "EXECUTIVE_OF", "E1"),)
+        return rows(
+            "CUSTOMS-JOINT-REVIEW", role="DIRECTOR_SUPERVISOR_MANAGER", sanction_id="S2", path=path
+        )
+
+    assert got[1] == known("STRICT_REVIEW", reviewed("P2"))
+    assert got[2]["measures"] == reviewed("P3")
     operator = rows(
         *("DJD-HC-HOTEL", "DJD-HC-OFFICE", "DJD-HC-TOURISM"),
         role="OPERATOR",
         sanction_id="S3",
         path=(("P4", "OPERATOR_OF", "IB"),),
     )
-    assert got[3] == {"known": True, "decision": "PROHIBITED", "measures": operator}
+    assert got[3] == known("PROHIBITED", operator)

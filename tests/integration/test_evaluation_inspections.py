@@ -100,10 +100,7 @@ def build_town(api: ApiServer) -> Town:
     for uid in footwear[:3]:
         impose(api, subjectId=uid)
         grades[uid] = "C"
-    impose(
-        api, key="amr-key", subjectId=footwear[3], listType="SAMR_SERIOUS_ILLEGAL", issuerId="wz-amr",
-        documentNo="温市监处〔2025〕1号", reason="严重违法",
-    )  # fmt: skip
+    impose(api, subjectId=footwear[3], listType="SAMR_SERIOUS_ILLEGAL")
     impose(api, subjectId=footwear[3])
     grades[footwear[3]] = "D"
     return Town(

@@ -9,6 +9,7 @@ from tests.integration.helpers import (
     enterprise_id,
     error_code,
     household,
+    id_error,
     link,
     person_id,
     register,
@@ -120,14 +121,8 @@ async def test_leading_a_red_listed_unit_is_outstanding(api_server: ApiServer) -
     uid = enterprise_id()
     register(api_server, uid, "ENTERPRISE", "温州市瓯海区诚信眼镜有限公司")
     link(api_server, pid, uid, "LEGAL_REPRESENTATIVE_OF", "2019-01-01")
-    impose(
-        api_server, key="tax-key", subjectId=uid, listType="TAX_A_LEVEL", issuerId="wz-tax",
-        decidedOn="2026-06-01", documentNo="A级2026", reason="年度纳税信用A级",
-    )  # fmt: skip
-    impose(
-        api_server, key="admin-key", subjectId=uid, listType="CREDIT_MODEL_UNIT", issuerId="wz-drc",
-        decidedOn="2026-06-01", documentNo="示范2026", reason="诚信示范企业",
-    )  # fmt: skip
+    impose(api_server, subjectId=uid, listType="TAX_A_LEVEL", decidedOn="2026-06-01")
+    impose(api_server, subjectId=uid, listType="CREDIT_MODEL_UNIT", decidedOn="2026-06-01")
     result = score(api_server, pid)
     assert dims(result)["COMMERCIAL_CREDIT"] == 130 and dims(result)["SOCIAL_CONTRIBUTION"] == 100
     assert (
@@ -201,10 +196,7 @@ async def test_named_responsible_and_watch_lists(api_server: ApiServer) -> None:
     )
 
     other = resident(api_server, household_id="3303020200005")
-    impose(
-        api_server, key="tax-key", subjectId=other, listType="TAX_ARREARS_WATCH", issuerId="wz-tax",
-        documentNo="欠税2026", reason="逾期未缴税款",
-    )  # fmt: skip
+    impose(api_server, subjectId=other, listType="TAX_ARREARS_WATCH")
     watched = score(api_server, other)
     assert dims(watched)["DAILY_LIFE"] == 90 and dims(watched)["LAW_ABIDING"] == 250
     assert watched["score"] == 610
@@ -220,14 +212,8 @@ async def test_bad_input_and_roles(api_server: ApiServer) -> None:
             error_code(body) == "BAD_USER_INPUT"
             and body["errors"][0]["extensions"]["field"] == "personId"
         )
-        assert (
-            error_code(api_server.post(query, {"id": "330302197505170000"}, key="approval-key"))
-            == "INVALID_ID"
-        )
-        assert (
-            error_code(api_server.post(query, {"id": person_id()}, key="approval-key"))
-            == "NOT_FOUND"
-        )
-        assert error_code(api_server.post(query, {"id": pid})) == "UNAUTHENTICATED"
+        assert id_error(api_server, query, "330302197505170000", "approval-key") == "INVALID_ID"
+        assert id_error(api_server, query, person_id(), "approval-key") == "NOT_FOUND"
+        assert id_error(api_server, query, pid) == "UNAUTHENTICATED"
         for key in ("approval-key", "court-key", "regulator-key", "admin-key"):
             assert "errors" not in api_server.post(query, {"id": pid}, key=key)

@@ -9,7 +9,7 @@ from typing import Any
 from domain.identifiers import mask_resident_id
 from tests.conftest import ApiServer
 from tests.integration.helpers import enterprise_id, error_code, person_id, register
-from tests.integration.scenario import LIFT, impose
+from tests.integration.scenario import JINHUA_TAX, LIFT, impose
 
 PAGE = """
 query($kind: ListKind!, $listType: ID, $district: String, $first: Int, $after: String) {
@@ -133,10 +133,7 @@ async def test_entries_leave_at_once_when_lifted_expired_or_disputed(api_server:
         decidedOn="2026-01-01",
         validFrom=(dt.date.today() + dt.timedelta(days=30)).isoformat(),
     )["id"]
-    foreign = impose(
-        api_server, key="tax-key", subjectId=uid, listType="MAJOR_TAX_VIOLATION", issuerId="wz-tax",
-        jurisdiction="jinhua", documentNo="金税〔2025〕3号", reason="虚开发票",
-    )["id"]  # fmt: skip
+    foreign = impose(api_server, subjectId=uid, **JINHUA_TAX)["id"]
     shown = ids(walk(api_server, first=3))
     assert sorted(shown) == sorted(sanction_ids)
     assert not {expired, future, foreign} & set(shown)
@@ -158,14 +155,8 @@ async def test_entries_leave_at_once_when_lifted_expired_or_disputed(api_server:
     assert ids(walk(api_server, first=3)) == [i for i in shown if i not in sanction_ids[:2]]
 
     # an unpublished list type (internal tax-arrears watch list) never shows
-    impose(
-        api_server, key="tax-key", subjectId=uid, listType="TAX_ARREARS_WATCH", issuerId="wz-tax",
-        documentNo="欠税2026", reason="逾期未缴税款",
-    )  # fmt: skip
-    impose(
-        api_server, key="amr-key", subjectId=uid, listType="SAMR_ABNORMAL_OPERATION", issuerId="wz-amr",
-        documentNo="温市监异〔2025〕2号", reason="未按期公示年报",
-    )  # fmt: skip
+    impose(api_server, subjectId=uid, listType="TAX_ARREARS_WATCH")
+    impose(api_server, subjectId=uid, listType="SAMR_ABNORMAL_OPERATION")
     assert [n["listType"] for n in walk(api_server, first=3, kind="WATCH")] == [
         "SAMR_ABNORMAL_OPERATION"
     ]
@@ -191,14 +182,8 @@ async def test_public_credit_summary(api_server: ApiServer) -> None:
     uid = enterprise_id()
     register(api_server, uid, "ENTERPRISE", "温州市鹿城区公示测试有限公司")
     black = impose(api_server, subjectId=uid)["id"]
-    impose(
-        api_server, key="tax-key", subjectId=uid, listType="TAX_A_LEVEL", issuerId="wz-tax",
-        decidedOn="2026-06-01", documentNo="A级2026", reason="年度纳税信用A级",
-    )  # fmt: skip
-    impose(
-        api_server, key="tax-key", subjectId=uid, listType="TAX_ARREARS_WATCH", issuerId="wz-tax",
-        documentNo="欠税2026", reason="逾期未缴税款",
-    )  # fmt: skip
+    impose(api_server, subjectId=uid, listType="TAX_A_LEVEL", decidedOn="2026-06-01")
+    impose(api_server, subjectId=uid, listType="TAX_ARREARS_WATCH")
     body = api_server.post(SUMMARY, {"id": uid})
     assert "errors" not in body, body
     summary = body["data"]["publicCreditSummary"]

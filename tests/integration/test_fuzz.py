@@ -28,7 +28,7 @@ import httpx
 import pytest
 from graphql import GraphQLEnumType, get_variable_values
 from graphql import build_schema as build_graphql_schema
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, queries
 
@@ -46,6 +46,7 @@ from tests.integration.fuzzing import (
     ROLES,
     WORLD,
     FuzzWorld,
+    against_a_server,
     custom_scalars,
     datetimes,
     ids,
@@ -88,13 +89,7 @@ def test_fuzz_never_answers_internal_error(
     seen: Counter[str] = Counter()
     with httpx.Client(base_url=api_server.url, headers=headers, timeout=60) as client:
 
-        @settings(
-            max_examples=EXAMPLES_PER_ROLE,
-            deadline=None,
-            database=None,
-            phases=[Phase.generate, Phase.shrink],
-            suppress_health_check=list(HealthCheck),
-        )
+        @against_a_server(EXAMPLES_PER_ROLE)
         @given(query=operations())
         def run(query: str) -> None:
             response = client.post("/graphql", json={"query": query})
@@ -342,13 +337,7 @@ def test_plans_and_strawberry_give_the_same_whole_answers(
         httpx.Client(base_url=strawberry_only.url, timeout=60) as reference,
     ):
 
-        @settings(
-            max_examples=DIFFERENTIAL_EXAMPLES,
-            deadline=None,
-            database=None,
-            phases=[Phase.generate, Phase.shrink],
-            suppress_health_check=list(HealthCheck),
-        )
+        @against_a_server(DIFFERENTIAL_EXAMPLES)
         @given(request=query_requests(), role=st.sampled_from(list(ROLES)))
         def run(request: Request, role: str) -> None:
             nonlocal sent, planned

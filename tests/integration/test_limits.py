@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 from graphql import GraphQLObjectType, get_named_type
@@ -27,7 +26,7 @@ from api.schema import build_schema
 from api.settings import Settings
 from graph_model.driver import Graph
 from tests.conftest import Neo4jServer, api_settings
-from tests.graphql_ws import acked, connected, in_step, subscribe, ws_url
+from tests.graphql_ws import acked, admitted, connected, in_step, subscribe, ws_url
 from tests.integration.authz import minimal_arguments
 from tests.integration.helpers import RunningApp, enterprise_id, person_id, serve_app
 
@@ -50,6 +49,10 @@ def locked(neo4j_server: Neo4jServer, keys_file: Path) -> Iterator[RunningApp]:
     )
     with serve_app(settings) as running:
         yield running
+
+
+JSON = {"content-type": "application/json"}
+HTML = {"accept": "text/html"}
 
 
 def codes(body: dict[str, Any]) -> list[str]:
@@ -212,11 +215,7 @@ def test_request_body_over_the_limit_is_413_json(limited: RunningApp) -> None:
     padding = " " * (limit + 1)
     query = "{ departments { id } }" + padding
     before = limited.neo4j_queries()
-    response = httpx.post(
-        f"{limited.url}/graphql",
-        json={"query": query},
-        headers={"Authorization": "Bearer admin-key"},
-    )
+    response = limited.http("POST", "admin-key", json={"query": query})
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert response.headers["x-request-id"]
@@ -228,11 +227,7 @@ def test_request_body_over_the_limit_is_413_json(limited: RunningApp) -> None:
             yield b"x" * 65536
         yield b'"}'
 
-    response = httpx.post(
-        f"{limited.url}/graphql",
-        content=chunks(),
-        headers={"content-type": "application/json", "Authorization": "Bearer admin-key"},
-    )
+    response = limited.http("POST", "admin-key", JSON, content=chunks())
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert limited.neo4j_queries() == before
@@ -255,11 +250,7 @@ def test_request_body_over_the_limit_is_413_json(limited: RunningApp) -> None:
 )
 def test_malformed_requests_are_400_json(limited: RunningApp, content: bytes, message: str) -> None:
     before = limited.neo4j_queries()
-    response = httpx.post(
-        f"{limited.url}/graphql",
-        content=content,
-        headers={"content-type": "application/json", "Authorization": "Bearer admin-key"},
-    )
+    response = limited.http("POST", "admin-key", JSON, content=content)
     assert response.status_code == 400, response.text
     body = response.json()
     assert codes(body) == ["BAD_USER_INPUT"] and message in body["errors"][0]["message"]
@@ -275,18 +266,14 @@ async def test_a_mutation_over_get_is_refused_and_not_run(
         'name: "GET 注册"}) { id } }'
     )
     before = limited.neo4j_queries()
-    response = httpx.get(
-        f"{limited.url}/graphql",
-        params={"query": mutation},
-        headers={"Authorization": "Bearer admin-key"},
-    )
+    response = limited.http("GET", "admin-key", params={"query": mutation})
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert codes(response.json()) == ["BAD_USER_INPUT"]
     assert limited.neo4j_queries() == before
     assert await graph.read("MATCH (s:Subject {id: $id}) RETURN s", {"id": subject}) == []
     # a query over GET is fine
-    response = httpx.get(f"{limited.url}/graphql", params={"query": "{ departments { id } }"})
+    response = limited.http("GET", params={"query": "{ departments { id } }"})
     assert response.status_code == 200 and response.json()["data"]["departments"]
 
 
@@ -307,9 +294,7 @@ def test_operations_that_cannot_run_are_graphql_errors_not_500(
     limited: RunningApp, body: dict[str, Any], message: str
 ) -> None:
     before = limited.neo4j_queries()
-    response = httpx.post(
-        f"{limited.url}/graphql", json=body, headers={"Authorization": "Bearer admin-key"}
-    )
+    response = limited.http("POST", "admin-key", json=body)
     assert response.status_code == 200, response.text
     assert codes(response.json()) == ["BAD_USER_INPUT"]
     assert message in response.json()["errors"][0]["message"]
@@ -327,7 +312,7 @@ def test_introspection_and_graphiql_can_be_switched_off(
     # on by default
     body = limited.request(INTROSPECTION).json()
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
-    page = httpx.get(f"{limited.url}/graphql", headers={"accept": "text/html"})
+    page = limited.http("GET", headers=HTML)
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     # off in production settings: no schema to read, no IDE, and queries still run
     for key in (None, "admin-key"):
@@ -338,7 +323,7 @@ def test_introspection_and_graphiql_can_be_switched_off(
         assert "introspection has been disabled" in response.json()["errors"][0]["message"]
     typed = locked.request('{ t: __type(name: "Subject") { name } }', key="admin-key")
     assert typed.json()["data"] is None
-    page = httpx.get(f"{locked.url}/graphql", headers={"accept": "text/html"})
+    page = locked.http("GET", headers=HTML)
     assert page.status_code == 404
     assert "<html" not in page.text.lower()
     assert page.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
@@ -369,8 +354,7 @@ async def test_only_graphql_transport_ws_is_accepted(limited: RunningApp) -> Non
 
 async def test_subscriptions_per_connection_are_capped(limited: RunningApp) -> None:
     cap = limited.settings.max_subscriptions_per_connection
-    async with connected(limited.url, "approval-key") as ws:
-        await acked(ws)
+    async with admitted(limited.url, "approval-key") as ws:
         for n in range(cap + 2):
             await subscribe(ws, str(n), {"ids": [enterprise_id()]})
         refused = {}

@@ -207,77 +207,38 @@ async def test_link_rejects_bad_input_and_writes_nothing(
         register(api_server, sid, kind, "名")
     household(api_server, "3303020000002")
     missing = enterprise_id()
-    cases: list[tuple[dict[str, Any], str, str]] = [
-        (
-            {"from": pid, "to": missing, "relation": "LEGAL_REPRESENTATIVE_OF"},
-            "NOT_FOUND",
-            "input.to",
-        ),
-        (
-            {"from": person_id(), "to": eid, "relation": "LEGAL_REPRESENTATIVE_OF"},
-            "NOT_FOUND",
-            "input.from",
-        ),
-        ({"from": eid, "to": eid, "relation": "BRANCH_OF"}, "BAD_USER_INPUT", "input.to"),
-        (
-            {"from": eid, "to": pid, "relation": "LEGAL_REPRESENTATIVE_OF"},
-            "BAD_USER_INPUT",
-            "input.relation",
-        ),
-        (
-            {"from": pid, "to": pid2, "relation": "SHAREHOLDER_OF", "ratio": 0.5},
-            "BAD_USER_INPUT",
-            "input.relation",
-        ),
-        ({"from": pid, "to": eid, "relation": "OPERATOR_OF"}, "BAD_USER_INPUT", "input.relation"),
-        (
-            {"from": pid, "to": eid, "relation": "SHAREHOLDER_OF", "ratio": 0},
-            "BAD_USER_INPUT",
-            "input.ratio",
-        ),
-        (
-            {"from": pid, "to": eid, "relation": "SHAREHOLDER_OF", "ratio": 1.01},
-            "BAD_USER_INPUT",
-            "input.ratio",
-        ),
-        ({"from": pid, "to": eid, "relation": "SHAREHOLDER_OF"}, "BAD_USER_INPUT", "input.ratio"),
-        (
-            {"from": pid, "to": eid, "relation": "LEGAL_REPRESENTATIVE_OF", "ratio": 0.5},
-            "BAD_USER_INPUT",
-            "input.ratio",
-        ),
-        (
-            {"from": pid, "to": eid, "relation": "EXECUTIVE_OF", "role": "KING"},
-            "BAD_USER_INPUT",
-            "input.role",
-        ),
-        ({"from": pid, "to": eid, "relation": "EXECUTIVE_OF"}, "BAD_USER_INPUT", "input.role"),
-        (
-            {
-                "from": pid,
-                "to": "3303020000002",
-                "relation": "MEMBER_OF",
-                "role": "HEAD",
-                "validTo": "2019-01-01",
-            },
-            "BAD_USER_INPUT",
+
+    def case(
+        code: str, field: str, source: str, target: str, relation: str, **extra: Any
+    ) -> tuple[dict[str, Any], str, str]:
+        return {"from": source, "to": target, "relation": relation, **extra}, code, field
+
+    bad = "BAD_USER_INPUT"
+    cases = [
+        case("NOT_FOUND", "input.to", pid, missing, "LEGAL_REPRESENTATIVE_OF"),
+        case("NOT_FOUND", "input.from", person_id(), eid, "LEGAL_REPRESENTATIVE_OF"),
+        case(bad, "input.to", eid, eid, "BRANCH_OF"),
+        case(bad, "input.relation", eid, pid, "LEGAL_REPRESENTATIVE_OF"),
+        case(bad, "input.relation", pid, pid2, "SHAREHOLDER_OF", ratio=0.5),
+        case(bad, "input.relation", pid, eid, "OPERATOR_OF"),
+        case(bad, "input.ratio", pid, eid, "SHAREHOLDER_OF", ratio=0),
+        case(bad, "input.ratio", pid, eid, "SHAREHOLDER_OF", ratio=1.01),
+        case(bad, "input.ratio", pid, eid, "SHAREHOLDER_OF"),
+        case(bad, "input.ratio", pid, eid, "LEGAL_REPRESENTATIVE_OF", ratio=0.5),
+        case(bad, "input.role", pid, eid, "EXECUTIVE_OF", role="KING"),
+        case(bad, "input.role", pid, eid, "EXECUTIVE_OF"),
+        case(
+            bad,
             "input.validTo",
+            pid,
+            "3303020000002",
+            "MEMBER_OF",
+            role="HEAD",
+            validTo="2019-01-01",
         ),
-        (
-            {"from": pid, "to": "3303029999999", "relation": "MEMBER_OF", "role": "HEAD"},
-            "NOT_FOUND",
-            "input.to",
-        ),
-        (
-            {"from": eid, "to": "3303020000002", "relation": "MEMBER_OF", "role": "HEAD"},
-            "INVALID_ID",
-            "input.from",
-        ),
-        (
-            {"from": "91330302MA2ABC1298", "to": eid, "relation": "BRANCH_OF"},
-            "INVALID_ID",
-            "input.from",
-        ),
+        case("NOT_FOUND", "input.to", pid, "3303029999999", "MEMBER_OF", role="HEAD"),
+        case("INVALID_ID", "input.from", eid, "3303020000002", "MEMBER_OF", role="HEAD"),
+        case("INVALID_ID", "input.from", "91330302MA2ABC1298", eid, "BRANCH_OF"),
     ]
     before = await counts(graph)
     for payload, code, field in cases:

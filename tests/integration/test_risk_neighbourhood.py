@@ -232,36 +232,19 @@ async def test_pages_match_a_plain_bfs_and_yield_everything_once(
             return dt.date(2019, 1, 1), dt.date(2024, 1, 1)  # ended
         return dt.date(2027, 1, 1), None  # not yet
 
-    links: list[tuple[Rel, dict[str, Any]]] = []
-    for _ in range(45):
+    def person_to_unit(relation: Rel, **extra: Any) -> tuple[Rel, dict[str, Any]]:
+        """A link from a random person to a random unit, over random dates."""
         vf, vt = dates()
-        links.append(
-            link(
-                rng.choice(persons)["id"],
-                rng.choice(units)["id"],
-                Rel.LEGAL_REPRESENTATIVE_OF,
-                vf,
-                vt,
-            )
-        )
+        return link(rng.choice(persons)["id"], rng.choice(units)["id"], relation, vf, vt, **extra)
+
+    links = [person_to_unit(Rel.LEGAL_REPRESENTATIVE_OF) for _ in range(45)]
     for _ in range(45):
         vf, vt = dates()
         holder = rng.choice(persons + units)["id"]
         held = rng.choice(units)["id"]
         if holder != held:
             links.append(link(holder, held, Rel.SHAREHOLDER_OF, vf, vt, ratio=0.1))
-    for _ in range(25):
-        vf, vt = dates()
-        links.append(
-            link(
-                rng.choice(persons)["id"],
-                rng.choice(units)["id"],
-                Rel.EXECUTIVE_OF,
-                vf,
-                vt,
-                role="DIRECTOR",
-            )
-        )
+    links += [person_to_unit(Rel.EXECUTIVE_OF, role="DIRECTOR") for _ in range(25)]
     for p in persons[:30]:
         vf, vt = dates()
         links.append(

@@ -80,6 +80,12 @@ async def test_random_cyclic_worlds_match_the_closed_form(
     api_server: ApiServer, graph: Graph
 ) -> None:
     rng = random.Random(4)
+
+    def holding(
+        holder: dict[str, Any], held: dict[str, Any], ratio: float, *dates: dt.date
+    ) -> tuple[Rel, dict[str, Any]]:
+        return link(holder["id"], held["id"], Rel.SHAREHOLDER_OF, *dates, ratio=ratio)
+
     for _world in range(4):
         companies = [subject("ENTERPRISE", f"公司{i}") for i in range(7)]
         persons = [subject("PERSON", f"股东{i}") for i in range(3)]
@@ -93,9 +99,7 @@ async def test_random_cyclic_worlds_match_the_closed_form(
             outside = rng.choice([*persons, institution])
             share = Fraction(rng.randint(10, 30), 100)
             exact[(index[outside["id"]], held)] = share
-            links.append(
-                link(outside["id"], companies[held]["id"], Rel.SHAREHOLDER_OF, ratio=float(share))
-            )
+            links.append(holding(outside, companies[held], float(share)))
             budget = 1 - share
             for holder in rng.sample(range(len(companies)), 3):
                 if holder == held:
@@ -105,34 +109,12 @@ async def test_random_cyclic_worlds_match_the_closed_form(
                     break
                 budget -= part
                 exact[(holder, held)] = exact.get((holder, held), Fraction(0)) + part
-                links.append(
-                    link(
-                        companies[holder]["id"],
-                        companies[held]["id"],
-                        Rel.SHAREHOLDER_OF,
-                        ratio=float(part),
-                    )
-                )
+                links.append(holding(companies[holder], companies[held], float(part)))
         # a link that ended and one not yet begun: neither counts
         links.append(
-            link(
-                persons[0]["id"],
-                companies[0]["id"],
-                Rel.SHAREHOLDER_OF,
-                dt.date(2019, 1, 1),
-                dt.date(2024, 1, 1),
-                ratio=0.3,
-            )
+            holding(persons[0], companies[0], 0.3, dt.date(2019, 1, 1), dt.date(2024, 1, 1))
         )
-        links.append(
-            link(
-                persons[1]["id"],
-                companies[0]["id"],
-                Rel.SHAREHOLDER_OF,
-                dt.date(2027, 1, 1),
-                ratio=0.3,
-            )
-        )
+        links.append(holding(persons[1], companies[0], 0.3, dt.date(2027, 1, 1)))
         await put(graph, everyone, links)
         t = closed_form(len(everyone), exact)
         for target, company in enumerate(companies):

@@ -116,6 +116,7 @@ async def test_risk_profile_factors_and_score(api_server: ApiServer, graph: Grap
     crowded = [subject("ENTERPRISE", f"同址{i}", addressHash=ADDRESS) for i in range(6)]
     churn = subject("ENTERPRISE", "换人公司")
     reps = [subject("PERSON", f"法人{i}") for i in range(4)]
+    terms = [dt.date(2015, 1, 1), dt.date(2024, 3, 1), dt.date(2025, 5, 1), dt.date(2026, 2, 1)]
     red, watched = subject("ENTERPRISE", "守信公司"), subject("ENTERPRISE", "关注公司")
     hh = {"id": "H330302000002", "district": "330302", "address": "x"}
     lifted = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
@@ -128,28 +129,11 @@ async def test_risk_profile_factors_and_score(api_server: ApiServer, graph: Grap
             link(spouse["id"], hh["id"], Rel.MEMBER_OF, role="SPOUSE"),
             link(d["id"], e["id"], Rel.SHAREHOLDER_OF, ratio=0.3),
             link(e["id"], d["id"], Rel.SHAREHOLDER_OF, ratio=0.3),
-            link(
-                reps[0]["id"],
-                churn["id"],
-                Rel.LEGAL_REPRESENTATIVE_OF,
-                dt.date(2015, 1, 1),
-                dt.date(2024, 3, 1),
+            # four legal representatives in turn, each until the next took over
+            *(
+                link(r["id"], churn["id"], Rel.LEGAL_REPRESENTATIVE_OF, start, end)
+                for r, start, end in zip(reps, terms, [*terms[1:], None], strict=True)
             ),
-            link(
-                reps[1]["id"],
-                churn["id"],
-                Rel.LEGAL_REPRESENTATIVE_OF,
-                dt.date(2024, 3, 1),
-                dt.date(2025, 5, 1),
-            ),
-            link(
-                reps[2]["id"],
-                churn["id"],
-                Rel.LEGAL_REPRESENTATIVE_OF,
-                dt.date(2025, 5, 1),
-                dt.date(2026, 2, 1),
-            ),
-            link(reps[3]["id"], churn["id"], Rel.LEGAL_REPRESENTATIVE_OF, dt.date(2026, 2, 1)),
         ],
         [hh],
         [

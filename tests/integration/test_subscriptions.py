@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.conftest import ApiServer
 from tests.graphql_ws import (
-    acked,
+    admitted,
     closed_with,
     connected,
     holds_subscriptions,
@@ -23,8 +23,7 @@ from tests.integration.scenario import LIFT, build_shoe_world, impose
 async def watching(api: ApiServer, variables: dict[str, Any]) -> AsyncIterator[Any]:
     """An approval system's socket with one subscription, yielded once it listens: it
     hears every sanction written from then on."""
-    async with connected(api.url, "approval-key") as ws:
-        await acked(ws)
+    async with admitted(api.url, "approval-key") as ws:
         await subscribe(ws, "1", variables)
         await holds_subscriptions(api.app, 1)  # the session's server has no other
         yield ws

@@ -91,6 +91,19 @@ class Link:
         NULL OR d < validTo)"."""
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
 
+    def as_row(self) -> dict[str, Any]:
+        """The link's properties and ends, under the graph's names."""
+        return {
+            "id": self.id,
+            "from": self.source,
+            "to": self.target,
+            "relation": self.relation.value,
+            "role": self.role,
+            "ratio": self.ratio,
+            "validFrom": self.valid_from,
+            "validTo": self.valid_to,
+        }
+
 
 @dataclass(frozen=True)
 class Sanction:
@@ -147,16 +160,7 @@ class World:
             "subjects": [{"id": s.id, "kind": s.kind.value} for s in self.subjects],
             "households": [h.id for h in self.households],
             "links": [
-                {
-                    "id": ln.id,
-                    "from": ln.source,
-                    "to": ln.target,
-                    "relation": ln.relation.value,
-                    "role": ln.role,
-                    "ratio": ln.ratio,
-                    "validFrom": iso(ln.valid_from),
-                    "validTo": iso(ln.valid_to),
-                }
+                {**ln.as_row(), "validFrom": iso(ln.valid_from), "validTo": iso(ln.valid_to)}
                 for ln in self.links
             ],
             "sanctions": [
@@ -201,15 +205,6 @@ class PathStep:
 
     def key(self) -> tuple[str, str, str, str]:
         return (self.source, self.relation, self.target, self.valid_from.isoformat())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "from": self.source,
-            "relation": self.relation,
-            "to": self.target,
-            "validFrom": self.valid_from,
-            "validTo": self.valid_to,
-        }
 
 
 Path = tuple[PathStep, ...]

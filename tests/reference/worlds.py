@@ -732,20 +732,7 @@ def load_params(
         for n, s in enumerate(world.subjects)
     ]
     households = [{"id": h.id, "district": "330302"} for h in world.households]
-    links = [
-        {
-            "id": ln.id,
-            "from": ln.source,
-            "to": ln.target,
-            "relation": ln.relation.value,
-            "role": ln.role,
-            "ratio": ln.ratio,
-            "validFrom": ln.valid_from,
-            "validTo": ln.valid_to,
-            "source": SOURCE,
-        }
-        for ln in world.links
-    ]
+    links = [{**ln.as_row(), "source": SOURCE} for ln in world.links]
     sanctions = [
         {"props": sanction_props(s, catalogue), "responsible": list(s.responsible_person_ids)}
         for s in world.sanctions

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ApiServer
-from tests.graphql_ws import acked, connected, holds_subscriptions, subscribe
+from tests.graphql_ws import admitted, holds_subscriptions, subscribe
 from tests.integration.helpers import enterprise_id, error_code, person_id
 
 pytestmark = pytest.mark.integration
@@ -130,8 +130,7 @@ def test_sanction_and_integrity_reads_are_recorded_with_their_ids(api_server: Ap
 
 async def test_a_subscription_records_the_ids_it_watches(api_server: ApiServer) -> None:
     watched = sorted([enterprise_id(), person_id(dt.date(1984, 6, 12))])
-    async with connected(api_server.url, APPROVAL) as ws:
-        await acked(ws)
+    async with admitted(api_server.url, APPROVAL) as ws:
         await subscribe(ws, "1", {"ids": watched})
         # the resolver records the read before it listens for events
         await holds_subscriptions(api_server.app, 1)

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from api.graphiql import BUNDLE_DIR, graphiql_page, graphiql_routes
 from api.settings import Settings
+from tests.bundles import write_bundle
 from tests.conftest import ApiServer, Neo4jServer, api_settings, serving
 
 pytestmark = pytest.mark.integration
@@ -159,10 +160,7 @@ async def test_without_a_bundle_the_page_says_how_to_build_it(tmp_path: Path) ->
 
 
 async def test_only_files_of_the_bundle_are_served(tmp_path: Path) -> None:
-    (tmp_path / "assets").mkdir()
-    (tmp_path / "graphiql.html").write_text("<!doctype html><title>GraphiQL</title>", "utf-8")
-    (tmp_path / "assets" / "graphiql-abc123.js").write_text("console.log(1)", "utf-8")
-    (tmp_path / "secret.txt").write_text("not an asset", "utf-8")
+    write_bundle(tmp_path, "graphiql.html", "GraphiQL", "graphiql-abc123.js")
     async with _client(tmp_path) as client:
         asset = await client.get("/graphiql/assets/graphiql-abc123.js")
         assert asset.status_code == 200 and "javascript" in asset.headers["content-type"]

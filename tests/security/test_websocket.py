@@ -21,6 +21,7 @@ from testkit.keys import write_keys_file
 from tests.conftest import TEST_KEYS, ApiServer, Neo4jServer, api_settings, serving
 from tests.graphql_ws import (
     acked,
+    admitted,
     closed_with,
     connected,
     error_of,
@@ -60,8 +61,7 @@ async def test_queries_and_mutations_are_refused_over_the_socket(
     api_server: ApiServer, graph: Any
 ) -> None:
     subject = enterprise_id()
-    async with connected(api_server.url, "admin-key") as ws:
-        await acked(ws)
+    async with admitted(api_server.url, "admin-key") as ws:
         mutation = (
             f'mutation {{ registerSubject(input: {{id: "{subject}", kind: ENTERPRISE, '
             'name: "经WebSocket"}) { id } }'
@@ -81,8 +81,7 @@ async def test_queries_and_mutations_are_refused_over_the_socket(
 
 async def test_argument_sizes_are_checked_over_the_socket(api_server: ApiServer) -> None:
     limit = api_server.settings.max_batch
-    async with connected(api_server.url, "approval-key") as ws:
-        await acked(ws)
+    async with admitted(api_server.url, "approval-key") as ws:
         # a list the operation does not even use is refused, as over HTTP
         await watch(ws, "1", padding=list(range(limit + 1)))
         error = await error_of(ws)
@@ -106,8 +105,7 @@ async def test_every_socket_operation_is_logged_and_counted(
 
     before = started()
     with caplog.at_level(logging.INFO, logger="creditlink.http"):
-        async with connected(api_server.url, "approval-key") as ws:
-            await acked(ws)
+        async with admitted(api_server.url, "approval-key") as ws:
             await watch(ws, "logged")
             assert await in_step(ws) == []  # admitted: logged and counted
             await ws.send(
@@ -134,11 +132,11 @@ async def test_connections_are_capped_per_key_and_in_total(
     ) as api:
         async with contextlib.AsyncExitStack() as stack:
             for _ in range(2):
-                await acked(await stack.enter_async_context(connected(api.url, "approval-key")))
+                await stack.enter_async_context(admitted(api.url, "approval-key"))
             third = await stack.enter_async_context(connected(api.url, "approval-key"))
             assert await closed_with(third) == 4429
             # another key still gets in, up to the total
-            await acked(await stack.enter_async_context(connected(api.url, "court-key")))
+            await stack.enter_async_context(admitted(api.url, "court-key"))
             with pytest.raises(websockets.InvalidStatus):
                 await stack.enter_async_context(connected(api.url, "regulator-key"))
 
@@ -148,11 +146,9 @@ async def test_subscriptions_are_capped_per_key_across_connections(
 ) -> None:
     with app_with(neo4j_server, keys_file, max_subscriptions_per_key=3) as api:
         async with (
-            connected(api.url, "approval-key") as one,
-            connected(api.url, "approval-key") as two,
+            admitted(api.url, "approval-key") as one,
+            admitted(api.url, "approval-key") as two,
         ):
-            await acked(one)
-            await acked(two)
             await watch(one, "a")
             await watch(one, "b")
             await watch(two, "c")
@@ -162,8 +158,7 @@ async def test_subscriptions_are_capped_per_key_across_connections(
             assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
             assert "at most 3 subscriptions per key" in error["message"]
             # another key is not affected, and ending one frees a slot for this key
-            async with connected(api.url, "court-key") as other:
-                await acked(other)
+            async with admitted(api.url, "court-key") as other:
                 await watch(other, "x")
                 await holds_subscriptions(api.app, 4)
             await one.send(json.dumps({"id": "a", "type": "complete"}))
@@ -175,8 +170,7 @@ async def test_a_message_over_the_body_cap_closes_the_socket(
     neo4j_server: Neo4jServer, keys_file: Path
 ) -> None:
     with app_with(neo4j_server, keys_file, max_body_bytes=4096) as api:
-        async with connected(api.url, "approval-key") as ws:
-            await acked(ws)
+        async with admitted(api.url, "approval-key") as ws:
             await watch(ws, "big", padding="x" * 10_000)
             assert await closed_with(ws) == 1009  # message too big
 
@@ -213,11 +207,9 @@ async def test_an_open_socket_is_closed_when_its_key_is_revoked(
     settings: Settings = api_settings(neo4j_server, keys)
     with serving(settings) as api:
         async with (
-            connected(api.url, "approval-key") as revoked,
-            connected(api.url, "court-key") as kept,
+            admitted(api.url, "approval-key") as revoked,
+            admitted(api.url, "court-key") as kept,
         ):
-            await acked(revoked)
-            await acked(kept)
             await watch(revoked, "1")
             await watch(kept, "1")
             write(["court-key"])

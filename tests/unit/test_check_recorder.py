@@ -7,7 +7,9 @@ rows are not kept alive, and the metrics gauge reads the backlog."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import pytest
@@ -20,12 +22,15 @@ from tests.waiting import reached
 
 
 class _Graph:
-    """Writes that wait for `gate` (when set up) and take `seconds`, or fail while
-    `failing`; with `landing_then_failing`, the next write fails once as if its
-    commit's answer had been lost (which rows landed is the integration test's)."""
+    """Writes that wait for `gate` (closed when `gated`, until a test sets it) and take
+    `seconds`, or fail while `failing`; with `landing_then_failing`, the next write fails
+    once as if its commit's answer had been lost (which rows landed is the integration
+    test's)."""
 
-    def __init__(self) -> None:
-        self.gate: asyncio.Event | None = None
+    def __init__(self, *, gated: bool = False) -> None:
+        self.gate = asyncio.Event()
+        if not gated:
+            self.gate.set()
         self.seconds = 0.0
         self.failing = False
         self.landing_then_failing = False
@@ -37,8 +42,7 @@ class _Graph:
     async def write(self, query: str, params: dict[str, Any], *, name: str) -> list[Any]:
         assert query in (WRITE_RECORDS, WRITE_BATCHES, *WRITE_AGAIN.values())
         self.queries.append(query)
-        if self.gate is not None:
-            await self.gate.wait()
+        await self.gate.wait()
         await asyncio.sleep(self.seconds)
         if self.failing:
             raise ServiceUnavailable("neo4j is away")
@@ -57,13 +61,22 @@ def _recorder(graph: _Graph, **kwargs: Any) -> CheckRecorder:
     return CheckRecorder(cast(Graph, graph), **kwargs)
 
 
+@contextlib.asynccontextmanager
+async def _running(recorder: CheckRecorder) -> AsyncIterator[CheckRecorder]:
+    """The recorder with its background writer started, stopped (a last flush) on exit."""
+    recorder.start()
+    try:
+        yield recorder
+    finally:
+        await recorder.stop()
+
+
 def _rows(count: int) -> list[dict[str, Any]]:
     return [{"id": f"C{n}"} for n in range(count)]
 
 
 async def test_make_room_returns_at_once_while_the_buffer_has_room() -> None:
-    graph = _Graph()
-    graph.gate = asyncio.Event()  # nothing could be written
+    graph = _Graph(gated=True)  # nothing could be written
     recorder = _recorder(graph, backlog=5)
     for row in _rows(5):
         recorder.record(row)
@@ -72,11 +85,9 @@ async def test_make_room_returns_at_once_while_the_buffer_has_room() -> None:
 
 
 async def test_a_caller_over_the_bound_waits_until_the_writer_catches_up() -> None:
-    graph = _Graph()
-    graph.gate = asyncio.Event()
+    graph = _Graph(gated=True)
     recorder = _recorder(graph, batch_size=4, interval=0.01, backlog=5)
-    recorder.start()
-    try:
+    async with _running(recorder):
         for row in _rows(12):
             recorder.record(row)
         waiting = asyncio.create_task(recorder.make_room())
@@ -86,8 +97,6 @@ async def test_a_caller_over_the_bound_waits_until_the_writer_catches_up() -> No
         await asyncio.wait_for(waiting, 1.0)
         assert recorder.pending <= 5
         assert graph.rows_written >= 7
-    finally:
-        await recorder.stop()
     assert graph.rows_written == 12 and recorder.pending == 0
 
 
@@ -95,16 +104,13 @@ async def test_while_nothing_can_be_written_a_caller_goes_on_and_no_record_is_dr
     graph = _Graph()
     graph.failing = True
     recorder = _recorder(graph, interval=0.01, backlog=2, room_timeout=0.1)
-    recorder.start()
-    try:
+    async with _running(recorder):
         for row in _rows(3):
             recorder.record(row)
         await asyncio.wait_for(recorder.make_room(), 1.0)
         assert recorder.pending == 3
         graph.failing = False
         await recorder.flush()
-    finally:
-        await recorder.stop()
     assert graph.rows_written == 3 and recorder.pending == 0
 
 
@@ -125,11 +131,9 @@ async def test_batches_count_as_their_checks_and_are_written_whole() -> None:
 
 
 async def test_a_batch_over_the_bound_waits_for_the_writer() -> None:
-    graph = _Graph()
-    graph.gate = asyncio.Event()
+    graph = _Graph(gated=True)
     recorder = _recorder(graph, batch_size=4, interval=0.01, backlog=5)
-    recorder.start()
-    try:
+    async with _running(recorder):
         recorder.record_batch({"id": "B1", "size": 6})
         waiting = asyncio.create_task(recorder.make_room())
         await reached(lambda: len(graph.queries) == 1)  # the writer is held at the gate
@@ -137,15 +141,12 @@ async def test_a_batch_over_the_bound_waits_for_the_writer() -> None:
         graph.gate.set()
         await asyncio.wait_for(waiting, 1.0)
         assert recorder.pending == 0 and graph.writes == [("batches", 6)]
-    finally:
-        await recorder.stop()
 
 
 async def test_records_buffered_during_a_write_wait_for_the_next_flush() -> None:
     # under steady load a flush that drained until empty would chase the arrivals:
     # back-to-back transactions of a few rows instead of one per interval
-    graph = _Graph()
-    graph.gate = asyncio.Event()
+    graph = _Graph(gated=True)
     recorder = _recorder(graph)
     for row in _rows(3):
         recorder.record(row)
@@ -163,8 +164,7 @@ async def test_records_buffered_during_a_write_wait_for_the_next_flush() -> None
 async def test_a_flush_called_during_a_write_writes_the_callers_records_too() -> None:
     # recordFeedback and linkageStats flush before they read: their caller's own check,
     # buffered while the background task was writing, must be written before they return
-    graph = _Graph()
-    graph.gate = asyncio.Event()
+    graph = _Graph(gated=True)
     recorder = _recorder(graph)
     recorder.record({"id": "C-earlier"})
     background = asyncio.create_task(recorder.flush())

@@ -12,14 +12,8 @@ from rules.evaluation import (
     EVALUATION_DIR,
     EvaluationConfig,
     cross_check,
-    default_evaluation,
     load_evaluation,
 )
-
-
-@pytest.fixture(scope="module")
-def config() -> EvaluationConfig:
-    return default_evaluation()
 
 
 def test_packaged_data_fits_the_catalogue(config: EvaluationConfig) -> None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
-
 from domain.scoring.integrity import age_on, birth_date
 from domain.time import CITY_TZ
-from rules import Catalogue, default_catalogue
-from rules.evaluation import EvaluationConfig, default_evaluation
+from rules import Catalogue
+from rules.evaluation import EvaluationConfig
 from rules.scoring.integrity import (
     IntegrityScore,
     Link,
@@ -19,6 +17,7 @@ from rules.scoring.integrity import (
     recognition,
     score_person,
 )
+from tests.unit.evaluation.helpers import sanction_row
 
 AT = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CITY_TZ)
 PERSON = {"id": "330302197505170011", "kind": "PERSON", "name": "王小明", "district": "330302"}
@@ -26,23 +25,7 @@ UNIT = {"id": "91330302MA00000001", "kind": "ENTERPRISE", "name": "温州某鞋�
 
 
 def entry(list_type: str, kind: str, subject: str = PERSON["id"], **fields: Any) -> dict[str, Any]:
-    row = {
-        "id": f"S-{list_type}-{subject[-4:]}",
-        "listType": list_type,
-        "kind": kind,
-        "decidedOn": dt.date(2025, 1, 10),
-        "validFrom": dt.date(2025, 1, 10),
-        "validTo": None,
-        "status": "ACTIVE",
-        "liftKind": None,
-        "liftedAt": None,
-        "jurisdiction": "wenzhou",
-        "recognized": True,
-        "issuerId": "wz-intermediate-court",
-        "subjectId": subject,
-    }
-    row.update(fields)
-    return row
+    return sanction_row(f"S-{list_type}-{subject[-4:]}", list_type, kind, subject, **fields)
 
 
 def household(since: dt.date = dt.date(2010, 1, 1)) -> Link:
@@ -65,16 +48,6 @@ def facts(**parts: Any) -> PersonFacts:
         households=tuple(parts.get("households", ())),
         led=tuple(parts.get("led", ())),
     )
-
-
-@pytest.fixture(scope="module")
-def config() -> EvaluationConfig:
-    return default_evaluation()
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return default_catalogue()
 
 
 def run(config: EvaluationConfig, catalogue: Catalogue, person: PersonFacts) -> IntegrityScore:
@@ -142,23 +115,16 @@ def test_law_abiding_counts_own_named_and_led_entries(
 
 
 def test_history_watch_lists_and_red_lists(config: EvaluationConfig, catalogue: Catalogue) -> None:
-    repaired = entry(
-        "DISHONEST_JUDGMENT_DEBTOR",
-        "BLACK",
-        liftKind="REPAIRED",
-        liftedAt=AT - dt.timedelta(days=30),
-    )
-    assert dims(run(config, catalogue, facts(own=[repaired])))["LAW_ABIDING"] == 190
-    old = entry("DISHONEST_JUDGMENT_DEBTOR", "BLACK", liftKind="REPAIRED", liftedAt=AT - dt.timedelta(days=1200),
-                decidedOn=dt.date(2020, 1, 1), validFrom=dt.date(2020, 1, 1))  # fmt: skip
-    assert dims(run(config, catalogue, facts(own=[old])))["LAW_ABIDING"] == 250
-    revoked = entry(
-        "DISHONEST_JUDGMENT_DEBTOR",
-        "BLACK",
-        liftKind="REVOKED",
-        liftedAt=AT - dt.timedelta(days=30),
-    )
-    assert dims(run(config, catalogue, facts(own=[revoked])))["LAW_ABIDING"] == 300
+    def law_abiding_once_lifted(kind: str, days_ago: int, **fields: Any) -> int:
+        """LAW_ABIDING of a person whose one black-list entry was lifted `days_ago`."""
+        lifted = AT - dt.timedelta(days=days_ago)
+        own = entry("DISHONEST_JUDGMENT_DEBTOR", "BLACK", liftKind=kind, liftedAt=lifted, **fields)
+        return dims(run(config, catalogue, facts(own=[own])))["LAW_ABIDING"]
+
+    assert law_abiding_once_lifted("REPAIRED", 30) == 190
+    decided_2020 = {"decidedOn": dt.date(2020, 1, 1), "validFrom": dt.date(2020, 1, 1)}
+    assert law_abiding_once_lifted("REPAIRED", 1200, **decided_2020) == 250
+    assert law_abiding_once_lifted("REVOKED", 30) == 300
     watch = run(config, catalogue, facts(own=[entry("TAX_ARREARS_WATCH", "WATCH")]))
     assert dims(watch)["DAILY_LIFE"] == 30 and dims(watch)["LAW_ABIDING"] == 250
     reds = (entry("TAX_A_LEVEL", "RED", UNIT["id"]), entry("CREDIT_MODEL_UNIT", "RED", UNIT["id"]))

@@ -22,9 +22,10 @@ from domain.scoring.ratings import (
     history_size,
 )
 from domain.time import CITY_TZ
-from rules import Catalogue, default_catalogue, load_catalogue
+from rules import Catalogue, default_catalogue
 from rules.evaluation import EvaluationConfig, default_evaluation
 from rules.scoring.ratings import LeaderLink, rate
+from tests.unit.evaluation.helpers import sanction_row
 
 AT = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CITY_TZ)
 _ids = itertools.count(1)
@@ -41,33 +42,8 @@ KINDS = {
 
 
 def sanction(list_type: str = "DISHONEST_JUDGMENT_DEBTOR", **fields: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": f"S{next(_ids):04d}",
-        "listType": list_type,
-        "kind": KINDS[list_type],
-        "decidedOn": dt.date(2025, 1, 10),
-        "validFrom": dt.date(2025, 1, 10),
-        "validTo": None,
-        "status": "ACTIVE",
-        "liftKind": None,
-        "liftedAt": None,
-        "jurisdiction": "wenzhou",
-        "recognized": True,
-        "issuerId": "wz-intermediate-court",
-        "subjectId": "91330302MA00000001",
-    }
-    row.update(fields)
-    return row
-
-
-@pytest.fixture(scope="module")
-def config() -> EvaluationConfig:
-    return default_evaluation()
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return load_catalogue()
+    sid = f"S{next(_ids):04d}"
+    return sanction_row(sid, list_type, KINDS[list_type], "91330302MA00000001", **fields)
 
 
 def run(

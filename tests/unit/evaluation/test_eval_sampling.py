@@ -26,15 +26,10 @@ from domain.scoring.inspections import (
     weighted_sample,
 )
 from domain.scoring.ratings import Grade
-from rules.evaluation import EvaluationConfig, default_evaluation
+from rules.evaluation import EvaluationConfig
 from rules.scoring.inspections import validate_params
 
 POOL = [make_resident_id("330302", dt.date(1970 + n, 5, 17), n) for n in range(4)]
-
-
-@pytest.fixture(scope="module")
-def config() -> EvaluationConfig:
-    return default_evaluation()
 
 
 def test_the_same_seed_draws_the_same_targets_in_any_input_order() -> None:
