@@ -19,12 +19,14 @@ from api.analytics import AnalyticsPool
 from api.auth import DemoKey, KeyRing, write_demo_keys
 from api.console import console_routes
 from api.context import AppState
+from api.event_tail import EventTailer
 from api.events import EventBroker
 from api.graphiql import graphiql_routes
 from api.http import RequestIdMiddleware, graphql_endpoint, json_response
 from api.keys_watch import KeyFileWatcher
 from api.metrics import Metrics
 from api.schema import build_schema
+from api.server import log_drained
 from api.settings import Settings
 from api.websocket import websocket_endpoint
 from domain.errors import CreditLinkError
@@ -36,6 +38,7 @@ from graph_model.check_records import CheckRecorder
 from graph_model.checks import CheckEngine
 from graph_model.driver import Graph, create_driver
 from graph_model.impact import ImpactEngine
+from graph_model.journal import Journal
 from rules.loader import load_catalogue
 
 log = logging.getLogger("creditlink.app")
@@ -77,6 +80,9 @@ async def _prepare_database(state: AppState) -> None:
                 state.graph, progress=lambda waiting: _report_indexes(state, waiting)
             )
             await sync_departments(state.graph, state.catalogue)
+            # what a process that died left in its journal, written before this one is ready
+            await state.recorder.recover()
+            await state.access.recover()
             # ready means fast: the first real checks must not pay for query planning
             await _warm_up(state)
             state.ready_reason = None
@@ -104,6 +110,10 @@ async def _warm_up(state: AppState) -> None:
     log.info("query plans warmed", extra={"seconds": round(time.perf_counter() - started, 3)})
 
 
+def _journal(settings: Settings, name: str) -> Journal:
+    return Journal(settings.data_dir / "journal", name)
+
+
 def create_app(
     settings: Settings | None = None, *, middleware: Sequence[Middleware] = ()
 ) -> Starlette:
@@ -129,6 +139,7 @@ def create_app(
             "capacity": settings.records_max_pending,
             "max_outage": settings.records_max_outage_s,
         }
+        journals = settings.record_journal and settings.record_checks
         state = AppState(
             settings=settings,
             graph=graph,
@@ -139,16 +150,23 @@ def create_app(
             events=EventBroker(),
             checks=CheckEngine(catalogue),
             impact=ImpactEngine(catalogue),
-            recorder=CheckRecorder(graph, **bounds),
-            access=AccessRecorder(graph, **bounds),
+            recorder=CheckRecorder(
+                graph, journal=_journal(settings, "checkRecords") if journals else None, **bounds
+            ),
+            access=AccessRecorder(
+                graph, journal=_journal(settings, "accessRecords") if journals else None, **bounds
+            ),
             analytics=AnalyticsPool(settings.analytics_workers, settings.analytics_timeout_s),
         )
         state.recorder.enabled = settings.record_checks
         metrics.watch_records(state.recorder)
         metrics.watch_access_records(state.access)
         unwatch_gc = metrics.watch_gc()
+        metrics.start()  # with several workers, refreshes this one's gauges
         state.recorder.start()
         state.access.start()
+        tailer = EventTailer.of(state)
+        tailer.start()
         # registered first: later callbacks (open WebSockets) already see the new keys
         unwatch_keys = keys_watcher.on_change(lambda ring: setattr(state, "keys", ring))
         revalidating: set[asyncio.Task[int]] = set()
@@ -170,12 +188,18 @@ def create_app(
             preparing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await preparing
+            await tailer.stop()
+            # what the buffers hold once the connections are drained is written by `stop`
+            held = {"check_records": state.recorder.pending, "access_records": state.access.pending}
             await state.recorder.stop()
             await state.access.stop()
+            left = {"check_records": state.recorder.pending, "access_records": state.access.pending}
+            log_drained(app, {k: held[k] - left[k] for k in held}, sum(left.values()))
             if state.analytics is not None:
                 await state.analytics.close()
             await driver.close()
             unwatch_gc()
+            await metrics.stop()
             await keys_watcher.stop()
             unwatch_keys()
             unwatch_sockets()

@@ -116,12 +116,10 @@ def _print_demo_keys(settings: Settings, generated: list[DemoKey]) -> None:
 
 
 def cmd_serve(settings: Settings) -> int:
-    import uvicorn
-
     from api.app import create_app, ensure_demo_keys
     from api.auth import KeysFileError
     from api.logging_setup import configure_logging
-    from api.server import server_config
+    from api.server import DrainingServer, server_config
 
     if settings.embedded:
         cmd_neo4j_start(settings)
@@ -139,12 +137,17 @@ def cmd_serve(settings: Settings) -> int:
     _print_demo_keys(settings, generated)
     sys.stdout.flush()
     configure_logging(settings.log_level)
+    if settings.workers > 1:
+        from api.workers import run_workers
+
+        del app  # each worker builds its own; this one only proved the settings good
+        return run_workers(settings)
     # Everything alive now (modules, the schema, the catalogue) lives as long as the
     # process: frozen, the cyclic GC's full collections no longer walk it, so their pauses
     # stay short on the request path (docs/adr/0005-gc-freeze-at-start.md).
     gc.collect()
     gc.freeze()
-    server = uvicorn.Server(server_config(app, settings))
+    server = DrainingServer(server_config(app, settings))
     with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: a second Ctrl-C ends it
         server.run()
     return 0 if server.started else 3  # uvicorn.run's status for a server that never started

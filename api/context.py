@@ -53,6 +53,12 @@ class AppState:
     # worker processes for riskClusters' Louvain and exports (None: they run in-process)
     analytics: AnalyticsPool | None = None
 
+    async def records_durable(self) -> None:
+        """Return once every check and access record this process took so far would
+        outlive it (SERVICE_UNAVAILABLE otherwise): awaited before any answer leaves."""
+        await self.recorder.durable()
+        await self.access.durable()
+
 
 @dataclass
 class Context:

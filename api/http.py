@@ -299,6 +299,14 @@ async def _serve(request: Request, state: AppState, request_id: str, started: fl
     if executed.compiled:
         state.metrics.compiled.labels(label).inc()
     result = executed.result
+    try:
+        # no answer leaves before the records it stands for would outlive this process
+        await state.records_durable()
+    except CreditLinkError as exc:
+        code = code_of(exc).value
+        state.metrics.errors.labels(code).inc()
+        log_request(request_id, label, operation_name, principal, started, [code])
+        return json_response(error_payload(exc), 200, request_id)
 
     payload: dict[str, Any] = {"data": result.data}
     codes: list[str] = []

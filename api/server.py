@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import http
+import logging
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from api.errors import ErrorCode
 from api.settings import Settings
@@ -26,6 +33,35 @@ WS_PING_INTERVAL_S = 20.0
 WS_PING_TIMEOUT_S = 20.0
 # after a refusal, how long what the client still sends is read and dropped (see _linger)
 LINGER_S = 2.0
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """The limits `LimitedHttpProtocol` enforces, from the settings."""
+
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    max_url_bytes: int = 8192
+    max_header_bytes: int = 32768
+
+    @classmethod
+    def of(cls, settings: Settings) -> HttpLimits:
+        return cls(
+            header_timeout_s=settings.header_timeout_s,
+            body_timeout_s=settings.body_timeout_s,
+            max_url_bytes=settings.max_url_bytes,
+            max_header_bytes=settings.max_header_bytes,
+        )
+
+
+class ServerConfig(uvicorn.Config):
+    """uvicorn's configuration carrying the HTTP limits as a plain value: the protocol
+    reads them from its config, so the whole configuration pickles into the worker
+    processes uvicorn spawns (`api.workers`)."""
+
+    def __init__(self, app: Any, *, limits: HttpLimits, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.limits = limits
 
 
 class _Refused(Exception):
@@ -56,18 +92,16 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     408 and the connection closed. The URL and the header block are capped as they arrive
     (414, 431), before httptools has buffered more than one read past the cap.
     A body the app answered without reading must still arrive within `body_timeout_s`, or
-    the connection is closed.
-
-    `protocol_class` makes a subclass carrying a Settings' values.
+    the connection is closed. The limits come from the `ServerConfig` it is built with.
     """
 
-    header_timeout_s: float = 10.0
-    body_timeout_s: float = 30.0
-    max_url_bytes: int = 8192
-    max_header_bytes: int = 32768
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        limits = config.limits if isinstance(config, ServerConfig) else HttpLimits()
+        self.header_timeout_s = limits.header_timeout_s
+        self.body_timeout_s = limits.body_timeout_s
+        self.max_url_bytes = limits.max_url_bytes
+        self.max_header_bytes = limits.max_header_bytes
         self._head_timer: asyncio.TimerHandle | None = None
         self._drain_timer: asyncio.TimerHandle | None = None
         self._linger_timer: asyncio.TimerHandle | None = None
@@ -225,42 +259,117 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.transport.close()
 
+    # -- a graceful stop
 
-def protocol_class(settings: Settings) -> type[LimitedHttpProtocol]:
-    """`LimitedHttpProtocol` with `settings`' limits (uvicorn builds one per connection)."""
-    return type(
-        "CreditLinkHttpProtocol",
-        (LimitedHttpProtocol,),
-        {
-            "header_timeout_s": settings.header_timeout_s,
-            "body_timeout_s": settings.body_timeout_s,
-            "max_url_bytes": settings.max_url_bytes,
-            "max_header_bytes": settings.max_header_bytes,
-        },
-    )
+    def shutdown(self) -> None:
+        stop = graceful_stop(self.app)
+        if stop is not None:
+            stop.connections += 1
+            stop.requests += int(self.cycle is not None and not self.cycle.response_complete)
+        super().shutdown()
 
 
-def server_config(app: Any, settings: Settings) -> uvicorn.Config:
-    """The uvicorn configuration `creditlink serve` runs, and the tests with it."""
-    return uvicorn.Config(
+def server_config(app: Any, settings: Settings, **options: Any) -> ServerConfig:
+    """The uvicorn configuration `creditlink serve` runs, and the tests with it; `options`
+    are further uvicorn settings (`api.workers` passes its workers and app factory)."""
+    return ServerConfig(
         app,
+        limits=HttpLimits.of(settings),
         host=settings.host,
         port=settings.port,
         log_level="warning",
         access_log=False,
         loop="uvloop",
-        http=protocol_class(settings),
-        ws="websockets-sansio",
+        http=LimitedHttpProtocol,
+        ws=DrainingWebSocketProtocol,
         ws_max_size=settings.max_body_bytes,
         ws_ping_interval=WS_PING_INTERVAL_S,
         ws_ping_timeout=WS_PING_TIMEOUT_S,
         # connections (open WebSockets and idle keep-alives included) past this get 503
         limit_concurrency=settings.max_connections,
         timeout_keep_alive=settings.keep_alive_timeout_s,
+        # on SIGTERM, requests in flight get this long before they are cancelled
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
         # only the h11 protocol reads it; the same cap, should anyone switch to h11
         h11_max_incomplete_event_size=settings.max_url_bytes + settings.max_header_bytes,
         # the API answers its callers directly (loopback by default); trusting
         # X-Forwarded-* would let any caller claim an address, and costs CPU per request
         proxy_headers=False,
         server_header=False,
+        # the app configures the logs itself (api.logging_setup), in every worker
+        log_config=None,
+        **options,
     )
+
+
+# -- a graceful stop ---------------------------------------------------------------------
+#
+# On SIGTERM uvicorn stops listening, asks each connection to shut down (an idle one is
+# closed, a request in flight finishes with `connection: close`, a WebSocket gets close
+# 1012 "service restart" and its app sees the disconnect), waits up to
+# `timeout_graceful_shutdown` for them, cancels what still runs, then runs the app's
+# lifespan shutdown, which writes the buffered records and logs `log_drained`'s line.
+
+log = logging.getLogger("creditlink.server")
+
+
+@dataclass
+class GracefulStop:
+    """What a graceful stop found open, tallied as uvicorn asks each connection to shut
+    down, on the app's state (`graceful_stop`) for the line its lifespan logs."""
+
+    began: float = field(default_factory=time.monotonic)
+    connections: int = 0
+    requests: int = 0  # HTTP requests in flight among them, left to finish
+    websockets: int = 0
+
+
+def graceful_stop(app: Any) -> GracefulStop | None:
+    """The stop under way of `app` (uvicorn's loaded app), begun when the first
+    connection is told of it; None for an app wrapped by uvicorn (its trace logging)."""
+    state = getattr(app, "state", None)
+    if state is None:
+        return None
+    stop = getattr(state, "graceful_stop", None)
+    if not isinstance(stop, GracefulStop):
+        stop = state.graceful_stop = GracefulStop()
+    return stop
+
+
+class DrainingWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol, counted when a graceful stop closes it."""
+
+    def shutdown(self) -> None:
+        stop = graceful_stop(self.app)
+        if stop is not None:
+            stop.connections += 1
+            stop.websockets += 1
+        super().shutdown()
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server for one process: SIGTERM stops it gracefully and the process then
+    exits 0. (uvicorn raises a SIGTERM it handled again once stopped, so the process would
+    end killed by the signal, as if it had not stopped cleanly.)"""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGTERM:
+            self.should_exit = True
+        else:
+            super().handle_exit(sig, frame)
+
+
+def log_drained(app: Any, written: Mapping[str, int], unwritten: int) -> None:
+    """The graceful stop's one log line, once the app has written what it held: the
+    connections drained, and the records written at the end by name (`unwritten`: those
+    that could not be, a warning)."""
+    stop = graceful_stop(app) or GracefulStop()
+    fields: dict[str, Any] = {
+        "connections": stop.connections,
+        "requests": stop.requests,
+        "websockets": stop.websockets,
+        "seconds": round(time.monotonic() - stop.began, 3),
+        **{f"{name}_written": count for name, count in written.items()},
+        "records_unwritten": unwritten,
+    }
+    log.log(logging.WARNING if unwritten else logging.INFO, "drained", extra=fields)

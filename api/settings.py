@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     # -- where it runs ---------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="listen address")
     port: int = Field(8000, ge=1, le=65535, description="listen port")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        json_schema_extra={"default_text": "the CPU count"},
+        description="API worker processes serving the one port; a worker that dies is "
+        'replaced (README, "Workers and replicas")',
+    )
     data_dir: ResolvedPath = Field(
         PROJECT_ROOT / ".data",
         description="the embedded Neo4j's store and logs, the generated keys and the contact "
@@ -176,6 +184,14 @@ class Settings(BaseSettings):
         validation_alias="CREDITLINK_WS_INIT_TIMEOUT_S",
         description="seconds a new WebSocket has to send `connection_init`",
     )
+    event_poll_ms: int = Field(
+        200,
+        ge=10,
+        le=10_000,
+        description="how often, in milliseconds, each API process reads the sanction event "
+        "log in Neo4j for its `sanctionEvents` subscribers: they hear a change made through "
+        "any process over the same database within about this",
+    )
 
     # -- connections and time limits -----------------------------------------------------------
     max_connections: int = Field(
@@ -237,6 +253,13 @@ class Settings(BaseSettings):
         description="an analytics job's time limit: past it `QUERY_TOO_COMPLEX`, and its "
         "worker is stopped",
     )
+    shutdown_grace_s: int = Field(
+        30,
+        ge=1,
+        le=3600,
+        description="on SIGTERM, how long the requests in flight have to finish; those still "
+        "running then are cut. The buffered records are written after it either way",
+    )
 
     # -- logs and check records ----------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -246,6 +269,12 @@ class Settings(BaseSettings):
         True,
         description="write a `CheckRecord` for every check (off only for load tests and "
         "read-only replicas)",
+    )
+    record_journal: bool = Field(
+        True,
+        description="keep check and access records in a local journal "
+        "(`<data dir>/journal/`), on disk before the answer leaves, until they are in Neo4j: "
+        "a process killed meanwhile loses none, they are written when it starts again",
     )
     records_max_pending: int = Field(
         50_000,

@@ -6,7 +6,10 @@
 Starts the embedded Neo4j of a store `python -m bench` left (`--store`, its keys file
 `bench-keys.toml` inside) or uses NEO4J_URI, then two APIs exactly as `creditlink serve`
 (`bench.harness.run.start_api`): A with the environment as it is, B with the `--b`
-CREDITLINK_* assignments added (and `--b-args`: `--patches=NAME` or `--no-rust`). It
+CREDITLINK_* assignments added (and `--b-args`: `--patches=NAME` or `--no-rust`). A runs
+one worker, as testkit starts an API, and so does B unless `--b CREDITLINK_WORKERS=N` (an
+empty value is the shipped default, the CPU count); an API's CPU is that of all its
+processes. It
 checks random subjects in area CONVENIENCE_SERVICES with open loops
 (`bench/harness/loadgen.py`: requests scheduled at `--rate`, latency from the scheduled
 start) of `--seconds`, alternating A and B `--pairs` times after `--warm-up` seconds of

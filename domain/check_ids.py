@@ -14,6 +14,8 @@ import re
 from domain.time import time_ordered_ids
 
 BATCH_ITEM = re.compile(r"(B[0-9a-f]{32})-(0|[1-9][0-9]{0,5})")
+# the millisecond a check id was issued at (domain.time.time_ordered_ids)
+_ISSUED = re.compile(r"[CB]([0-9a-f]{12})[0-9a-f]{20}(?:-[0-9]{1,6})?")
 
 
 def single_check_ids(count: int) -> list[str]:
@@ -34,3 +36,10 @@ def split_batch_item(check_id: str) -> tuple[str, int] | None:
     if found is None:
         return None
     return found[1], int(found[2])
+
+
+def issued_at(check_id: str) -> float | None:
+    """When the process that answered the check issued its id (Unix seconds, that
+    process's clock); None for a string that is no check id."""
+    found = _ISSUED.fullmatch(check_id)
+    return int(found[1], 16) / 1000 if found else None

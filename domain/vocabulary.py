@@ -31,6 +31,8 @@ class Label(StrEnum):
     CONTACT = "Contact"
     ACCESS_RECORD = "AccessRecord"
     CONTACT_KEY = "ContactKey"  # the key contact hashes are keyed with (contact_key.py)
+    EVENT_LOG = "EventLog"  # the sanction event log's counter (graph_model.event_log)
+    SANCTION_EVENT = "SanctionEvent"  # one committed change of a sanction, in that log
 
 
 KIND_LABEL: dict[SubjectKind, Label] = {

@@ -8,7 +8,10 @@ parallel lists in input order (ids in `domain.check_ids`).
 
 The buffer (`RecordBuffer`, shared with `graph_model.access_records`) is bounded: when
 records cannot be written for longer than its outage limit, or it holds its most, new
-checks are refused before they are answered, never answered without a record.
+checks are refused before they are answered, never answered without a record. With a
+journal (`graph_model.journal`) every buffered record is also on local disk before the
+answer leaves (`durable`), so a process killed before its flush loses none: the next
+start replays what it left (`recover`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from domain.check_ids import split_batch_item
+from domain.check_ids import issued_at, split_batch_item
 from domain.errors import (
     BadUserInput,
     Conflict,
@@ -38,6 +41,7 @@ from domain.errors import (
 from domain.time import epoch_pair
 from domain.vocabulary import Label, SystemRel
 from graph_model.driver import Graph, single_map
+from graph_model.journal import Journal
 from rules.decision import CheckOutcome
 
 log = logging.getLogger(__name__)
@@ -130,6 +134,12 @@ LINKAGE_STATS = (
     "ORDER BY department, area"
 )
 
+# how long after its id was issued a check's record may take to reach Neo4j from the
+# process that answered it (its buffer's `max_lag` and one write), and how often
+# feedback on a check not found yet looks again
+RECORD_LANDS_WITHIN_S = 2.5
+FEEDBACK_RETRY_S = 0.1
+
 FEEDBACK_OUTCOMES = frozenset({"APPLIED", "NOT_APPLIED", "PARTIALLY_APPLIED"})
 MAX_NOTE = 1000
 
@@ -149,6 +159,8 @@ class Stream:
     rows: list[dict[str, Any]] = field(default_factory=list)
     # when each row was buffered (the clock's seconds), in step with `rows`
     since: array[float] = field(default_factory=lambda: array("d"))
+    # the journal segment each row is in, in step with `rows` (empty without a journal)
+    segments: array[int] = field(default_factory=lambda: array("q"))
     records: int = 0
     maybe_landed: bool = False
 
@@ -163,6 +175,11 @@ class RecordBuffer:
     SERVICE_UNAVAILABLE (`refusal` says why) until a write succeeds again. A caller
     passes `admit` before the work its records will stand for, so nothing is answered
     that cannot be recorded; what was buffered stays until written, never dropped.
+
+    With a `journal`, rows are appended to it as they are buffered and marked written
+    as they land; `durable` waits until they are on disk, and `recover` (at start, and
+    every `recover_interval` seconds for the segments of siblings that died) replays
+    what dead processes left.
     """
 
     def __init__(
@@ -178,6 +195,9 @@ class RecordBuffer:
         room_timeout: float = 10.0,
         capacity: int = 50_000,
         max_outage: float = 10.0,
+        max_lag: float = 1.0,
+        journal: Journal | None = None,
+        recover_interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.graph = graph
@@ -189,6 +209,9 @@ class RecordBuffer:
         self.backlog = min(backlog, capacity)
         self.room_timeout = room_timeout
         self.max_outage = max_outage
+        self.max_lag = max_lag
+        self.journal = journal
+        self.recover_interval = recover_interval
         self._clock = clock
         self._streams = streams
         self._by_query = {stream.query: stream for stream in streams}
@@ -198,6 +221,8 @@ class RecordBuffer:
         self._task: asyncio.Task[None] | None = None
         self._last_written = clock()
         self._refused = False  # said once in the log per episode
+        self._last_recovered = clock()
+        self._failing = False  # the last write failed
         self.enabled = True
 
     def start(self) -> None:
@@ -212,6 +237,54 @@ class RecordBuffer:
             self._task = None
         with contextlib.suppress(CreditLinkError):
             await self.flush()
+        if self.journal is not None:
+            # records still buffered (Neo4j away) stay in the journal for the next start
+            await self.journal.close()
+
+    async def durable(self) -> None:
+        """Return once every record buffered so far would survive this process: on disk in
+        the journal (SERVICE_UNAVAILABLE if that failed); at once without a journal."""
+        if self.journal is not None:
+            await self.journal.sync()
+
+    async def recover(self) -> int:
+        """Write to Neo4j the records that processes which died left in their journals;
+        returns how many rows were replayed. MERGE on each record's id: a row that had
+        landed before the crash is kept as it is, never written twice."""
+        self._last_recovered = self._clock()
+        if self.journal is None:
+            return 0
+        replayed = 0
+        for path, fd in self.journal.orphans():
+            try:
+                found = Journal.read_orphan(path, fd)
+                by_stream: dict[int, list[dict[str, Any]]] = {}
+                for entry in found.entries:
+                    by_stream.setdefault(entry.stream, []).append(entry.row)
+                for index, rows in sorted(by_stream.items()):
+                    if not 0 <= index < len(self._streams):
+                        log.error(
+                            "journal entries of an unknown kind left in place",
+                            extra={"segment": path.name, "stream": index, "rows": len(rows)},
+                        )
+                        raise _KeepSegment
+                    again = self._streams[index].again
+                    for start in range(0, len(rows), self.batch_size):
+                        chunk = rows[start : start + self.batch_size]
+                        await self.graph.write(again, {"rows": chunk}, name=f"{self.name}.replay")
+                Journal.discard(path, fd)
+            except _KeepSegment:
+                Journal.release(fd)
+                continue
+            except BaseException:
+                Journal.release(fd)  # unlocked: replayed on a later try
+                raise
+            replayed += len(found.entries)
+            log.info(
+                "replayed the journal of a process that stopped",
+                extra={"records": self.name, "segment": path.name, "rows": len(found.entries)},
+            )
+        return replayed
 
     @property
     def pending(self) -> int:
@@ -253,14 +326,25 @@ class RecordBuffer:
         whatever a caller did since `admit`."""
         if self.pending + records > self.capacity:
             raise ServiceUnavailable(self.refusal)
+        if self.journal is not None:
+            stream.segments.append(self.journal.append(self._streams.index(stream), row))
         stream.rows.append(row)
         stream.since.append(self._clock())
         stream.records += records
         if self.pending >= self.batch_size:
             self._wake.set()
 
+    @property
+    def _behind(self) -> bool:
+        # late records wait on a writer that is slow, not on one that cannot write at all:
+        # in an outage callers go on, and `admit` refuses them once it lasts
+        late = self.oldest_age > self.max_lag and not self._failing
+        return late or self.pending > self.backlog
+
     async def make_room(self) -> None:
-        """Return once at most `backlog` records wait to be written.
+        """Return once at most `backlog` records wait to be written, the oldest of them
+        for no longer than `max_lag` seconds (so other processes see a check's record,
+        for feedback, within about that long).
 
         Callers that work faster than Neo4j can record are slowed to the rate records
         land: the buffer stays short, and a throughput figure counts the writes its
@@ -268,14 +352,13 @@ class RecordBuffer:
         be written at all (Neo4j away) a caller waits `room_timeout` and goes on; the
         records stay buffered, never dropped, and `admit` bounds what follows.
         """
-        if self.pending <= self.backlog:
+        if not self._behind:
             return
         self._wake.set()
         async with self._written:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._written.wait_for(lambda: self.pending <= self.backlog),
-                    self.room_timeout,
+                    self._written.wait_for(lambda: not self._behind), self.room_timeout
                 )
 
     async def flush(self) -> None:
@@ -311,6 +394,9 @@ class RecordBuffer:
     async def _write_stream(self, stream: Stream, count: int) -> None:
         records = sum(int(row["size"]) for row in stream.rows[:count]) if stream.weighted else count
         await self._write(stream.query, stream.rows, count)
+        if self.journal is not None:
+            self.journal.written(stream.segments[:count])
+            del stream.segments[:count]
         del stream.since[:count]
         stream.records -= records
         self._last_written = self._clock()
@@ -331,8 +417,10 @@ class RecordBuffer:
             # failed, or cancelled by `stop` while the shielded write goes on: the rows
             # stay first in `rows`, so the next write of this query holds them
             stream.maybe_landed = True
+            self._failing = True
             raise
         stream.maybe_landed = False
+        self._failing = False
         del rows[: len(chunk)]
         # The driver keeps a copy of the parameters in per-query objects that form
         # reference cycles, so the rows would live until a full GC and make every full
@@ -346,12 +434,18 @@ class RecordBuffer:
             self._wake.clear()
             try:
                 await self.flush()
+                if self._clock() - self._last_recovered >= self.recover_interval:
+                    await self.recover()
             except CreditLinkError as exc:
                 # Neo4j is away: keep the records and try again, never drop them
                 log.warning(
                     "records not yet written", extra={"records": self.name, "reason": exc.message}
                 )
                 await asyncio.sleep(1.0)
+
+
+class _KeepSegment(Exception):
+    """A journal segment that cannot be replayed by this version: left for an operator."""
 
 
 class CheckRecorder(RecordBuffer):
@@ -515,7 +609,20 @@ async def record_feedback(
         }
         return await single_map(tx, create_feedback, "feedback", params)
 
-    return await graph.write_tx(work, name="recordFeedback")
+    # A check answered by another process may still be in that process's buffer: it
+    # lands within about the buffer's `max_lag`, so a fresh id is looked for again
+    # until RECORD_LANDS_WITHIN_S after it was issued before NOT_FOUND is the answer.
+    # (an id claiming a time to come waits no longer than one issued now)
+    now = time.time()
+    deadline = min(issued_at(check_id) or 0.0, now) + RECORD_LANDS_WITHIN_S
+    while True:
+        try:
+            return await graph.write_tx(work, name="recordFeedback")
+        except NotFound:
+            left = deadline - time.time()
+            if left <= 0:
+                raise
+            await asyncio.sleep(min(FEEDBACK_RETRY_S, left))
 
 
 async def linkage_stats(

@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.errors import InternalError, ServiceUnavailable
 from domain.vocabulary import Label, Rel
+from graph_model import event_log
 from graph_model.driver import Graph
 
 
@@ -117,6 +118,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             _unique(Label.ACCESS_RECORD),
             _node_index(Label.ACCESS_RECORD, "at"),
             _node_index(Label.ACCESS_RECORD, "keyName", "at"),
+        ),
+    ),
+    Migration(
+        8,
+        "the sanction event log every API process follows (graph_model.event_log)",
+        (
+            _unique(Label.EVENT_LOG),
+            _unique(Label.SANCTION_EVENT),
+            "CREATE CONSTRAINT sanctionevent_seq_unique IF NOT EXISTS "
+            f"FOR (n:{Label.SANCTION_EVENT.value}) REQUIRE n.seq IS UNIQUE",
+            event_log.CREATE_LOG,
         ),
     ),
 )

@@ -1,7 +1,11 @@
 """The sanction lifecycle: impose, lift (repair or revoke), object, resolve.
 
-Each transition is one write transaction that checks the current state inside the
-transaction, so two concurrent calls cannot both succeed. Lifting never deletes:
+Each transition is one write transaction that reads the state it checks under the
+sanction's write lock, so two concurrent calls cannot both succeed, and that appends the
+change's event to the sanction event log (`graph_model.event_log`) as its last statement:
+the event exists exactly when the change committed. Last, because the log's counter is the
+one lock every sanction write takes: taken after the transaction's other locks, it is never
+held while another is waited for, so no lock cycle can form. Lifting never deletes:
 `liftedAt` keeps history, so a check about an earlier time still sees the sanction.
 """
 
@@ -19,7 +23,9 @@ from domain.identifiers import SubjectKind, validate_any_subject_id, validate_re
 from domain.text import clean_text
 from domain.time import city_date, utc_now
 from domain.vocabulary import Label, SystemRel
+from graph_model import event_log
 from graph_model.driver import Graph, single_map
+from graph_model.event_log import EventKind
 from graph_model.sanctions_read import SANCTION_FIELDS
 from graph_model.values import native
 from rules.models import Catalogue
@@ -30,6 +36,12 @@ MAX_RESPONSIBLE = 20
 
 GET_SANCTION = (
     f"MATCH (s:{Label.SANCTION.value} {{id: $id}}) "
+    f"RETURN {SANCTION_FIELDS.format(s='s')} AS sanction"
+)
+# the SET takes the sanction's write lock before its state is read (the REMOVE leaves nothing
+# behind): a second transition of the sanction waits, then reads what the first committed
+LOCK_SANCTION = (
+    f"MATCH (s:{Label.SANCTION.value} {{id: $id}}) SET s._lock = true REMOVE s._lock "
     f"RETURN {SANCTION_FIELDS.format(s='s')} AS sanction"
 )
 SUBJECT_KINDS = (
@@ -252,7 +264,9 @@ async def impose(
         ).single()
         if created is None:
             raise NotFound(f"input.issuerId: department {props['issuerId']} is not in the graph")
-        return native(created["sanction"]), True
+        sanction: dict[str, Any] = native(created["sanction"])
+        await event_log.append(tx, EventKind.IMPOSED, sanction, now)
+        return sanction, True
 
     return await graph.write_tx(work, name="imposeSanction")
 
@@ -260,7 +274,7 @@ async def impose(
 async def _load_for_change(
     tx: AsyncManagedTransaction, sanction_id: str, actor: Actor, field: str
 ) -> dict[str, Any]:
-    found = await (await tx.run(GET_SANCTION, id=sanction_id)).single()
+    found = await (await tx.run(LOCK_SANCTION, id=sanction_id)).single()
     if found is None:
         raise NotFound(f"{field}: no sanction {sanction_id[:60]}", field=field)
     sanction: dict[str, Any] = native(found["sanction"])
@@ -308,7 +322,7 @@ async def lift(
                         f"{minimum} days after {sanction['validFrom']}, i.e. from {earliest}",
                         field="input.effectiveAt",
                     )
-        return await single_map(
+        lifted = await single_map(
             tx,
             LIFT_SANCTION,
             "sanction",
@@ -319,6 +333,8 @@ async def lift(
             by=actor.name,
             event=_event(kind, actor.name, now, clean_reason),
         )
+        await event_log.append(tx, EventKind.LIFTED, lifted, now, lift_kind=kind)
+        return lifted
 
     return await graph.write_tx(work, name="liftSanction")
 
@@ -337,7 +353,7 @@ async def file_objection(
             raise Conflict(
                 f"sanctionId: an objection to {sanction_id} is already pending", field="sanctionId"
             )
-        return await single_map(
+        filed = await single_map(
             tx,
             SET_OBJECTION,
             "sanction",
@@ -347,6 +363,8 @@ async def file_objection(
             note=None,
             event=_event("OBJECTION_FILED", actor.name, now, clean_reason),
         )
+        await event_log.append(tx, EventKind.OBJECTION_FILED, filed, now)
+        return filed
 
     return await graph.write_tx(work, name="fileObjection")
 
@@ -370,9 +388,18 @@ async def resolve_objection(
             query, params = RESOLVE_REVOKE, {"at": now, "by": actor.name}
         else:
             query, params = SET_OBJECTION, {"status": "ACTIVE", "reason": None}
-        return await single_map(
+        resolved = await single_map(
             tx, query, "sanction", params, id=sanction_id, note=clean_note, event=event
         )
+        await event_log.append(
+            tx,
+            EventKind.OBJECTION_RESOLVED,
+            resolved,
+            now,
+            lift_kind="REVOKED" if upheld else None,
+            upheld=upheld,
+        )
+        return resolved
 
     return await graph.write_tx(work, name="resolveObjection")
 

@@ -126,7 +126,8 @@ def serve_environment(
 ) -> dict[str, str]:
     """This process's environment with the settings `creditlink serve` reads: Neo4j's
     address and credentials (in the environment, never on a command line, which other
-    users can read), the port, the keys file, the data dir, the seed, then `extra`."""
+    users can read), the port, the keys file, the data dir, the seed, one worker process
+    (the CPU count is the default), then `extra`."""
     pythonpath = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
     return {
         **os.environ,
@@ -140,6 +141,7 @@ def serve_environment(
         "CREDITLINK_SEED": seed,
         "CREDITLINK_API_KEYS_FILE": str(keys_file),
         "CREDITLINK_DATA_DIR": str(data_dir),
+        "CREDITLINK_WORKERS": "1",
         **(extra or {}),
     }
 
@@ -154,14 +156,19 @@ def start_api_process(
     extra: Mapping[str, str] | None = None,
     command: Sequence[str] = SERVE,
     ready_timeout: float = 300.0,
+    port: int | None = None,
+    append_log: bool = False,
 ) -> ApiProcess:
-    """`python <command>` (`creditlink serve` by default) against `neo4j` on a free port,
-    returned ready. Its output goes to `log` (rewritten), or nowhere."""
-    port = free_port()
+    """`python <command>` (`creditlink serve` by default) against `neo4j` on `port` (a
+    free one by default), returned ready. Its output goes to `log` (rewritten, or
+    appended to with `append_log`), or nowhere."""
+    port = port or free_port()
     environment = serve_environment(
         neo4j, port=port, keys_file=keys_file, data_dir=data_dir, seed=seed, extra=extra
     )
-    out: IO[bytes] | int = log.open("wb") if log is not None else subprocess.DEVNULL
+    out: IO[bytes] | int = (
+        log.open("ab" if append_log else "wb") if log is not None else subprocess.DEVNULL
+    )
     try:
         proc = subprocess.Popen(
             [sys.executable, *command],

@@ -19,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 
 from api.settings import PROJECT_ROOT, Settings
 from graph_model.driver import Graph, create_driver
+from graph_model.journal import Journal
 from testkit import api as testkit_api
 from testkit import free_port
 from testkit.api import run_app
@@ -63,8 +64,17 @@ def neo4j_server() -> Iterator[Neo4jServer]:
         # a throwaway server only: integration tests wipe the database between tests
         yield Neo4jServer.external(external)
         return
+    discard_orphan_journals(TEST_DATA / "journal")
     with fresh_neo4j(TEST_DATA / f"neo4j-{os.getpid()}", heap_mb=1024, pagecache_mb=256) as neo4j:
         yield Neo4jServer.of(neo4j)
+
+
+def discard_orphan_journals(directory: Path) -> None:
+    """Record journals an earlier, killed test session left: their records belong to its
+    database, not to this session's fresh one (a live session's segments are locked)."""
+    for name in ("checkRecords", "accessRecords"):
+        for path, fd in Journal(directory, name).orphans():
+            Journal.discard(path, fd)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,8 @@
-"""Subscriptions: hear when a sanction that reaches a watched subject changes."""
+"""Subscriptions: hear when a sanction that reaches a watched subject changes.
+
+The events come from the sanction event log every API process follows (`api.event_tail`),
+so a change made through any process over the same Neo4j is heard, in commit order.
+"""
 
 from __future__ import annotations
 

@@ -10,13 +10,12 @@ from strawberry.dataloader import DataLoader
 
 from api.auth import Capability, Role
 from api.context import Info
-from api.events import SanctionEvent
+from api.events import impacted_at
 from api.types.catalogue import Department, ListType, department_of, list_type_of
 from api.types.enums import ApplicationArea, LiftKind, SanctionStatus
 from domain.errors import BadUserInput, NotFound
 from domain.identifiers import validate_any_subject_id
-from domain.scoring.ratings import applies
-from domain.time import CITY_TZ, aware, city_date, utc_now
+from domain.time import aware, city_date, utc_now
 from graph_model import sanctions, sanctions_read
 
 if TYPE_CHECKING:
@@ -174,16 +173,7 @@ def _request(input: SanctionInput) -> sanctions.SanctionRequest:
 
 async def impacted(info: Info, sanction: dict[str, Any], at: dt.datetime) -> list[dict[str, Any]]:
     """Who the sanction reaches at `at`; no one when it does not apply then."""
-    if not applies(sanction, at):
-        return []
-    return await info.context.state.impact.impact(
-        info.context.graph,
-        list_type=sanction["listType"],
-        subject_id=sanction["subjectId"],
-        decided_on=sanction["decidedOn"],
-        named=list(sanction.get("responsiblePersonIds") or []),
-        at=at,
-    )
+    return await impacted_at(info.context.graph, info.context.state.impact, sanction, at)
 
 
 def _impacted_types(entries: list[dict[str, Any]]) -> list[ImpactedSubject]:
@@ -199,27 +189,6 @@ def _impacted_types(entries: list[dict[str, Any]]) -> list[ImpactedSubject]:
         )
         for entry in entries
     ]
-
-
-async def _publish(info: Info, kind: str, sanction: dict[str, Any]) -> None:
-    state = info.context.state
-    if state.events.subscriber_count == 0:
-        return
-    # who it reaches, as if it applied now (or from its first day): a lift or an objection
-    # still tells everyone the sanction reached, not only whom it reaches afterwards
-    first_day = dt.datetime.combine(sanction["validFrom"], dt.time(), tzinfo=CITY_TZ).astimezone(
-        dt.UTC
-    )
-    moment = max(utc_now(), first_day)
-    probe = dict(sanction, liftedAt=None, validTo=None)
-    reach: dict[str, list[tuple[str, str]]] = {sanction["subjectId"]: []}
-    for entry in await impacted(info, probe, moment):
-        reach.setdefault(entry["subject"]["id"], []).extend(
-            (entry["role"], area) for area in entry["areas"]
-        )
-    await state.events.publish(
-        SanctionEvent(kind=kind, sanction_id=sanction["id"], at=utc_now(), reach=reach)
-    )
 
 
 @strawberry.type
@@ -285,11 +254,10 @@ class SanctionMutation:
     @strawberry.mutation(description="Put a subject on a list, for a department authorised to.")
     async def impose_sanction(self, info: Info, input: SanctionInput) -> Sanction:
         actor = _actor(info, "imposeSanction")
-        row, created = await sanctions.impose(
+        # its event reaches subscribers through the event log (api.event_tail)
+        row, _ = await sanctions.impose(
             info.context.graph, info.context.catalogue, _request(input), actor
         )
-        if created:
-            await _publish(info, "IMPOSED", row)
         return Sanction.of(row)
 
     @strawberry.mutation(description="Lift a sanction (REPAIRED or REVOKED) from effectiveAt on.")
@@ -306,7 +274,6 @@ class SanctionMutation:
             else None,
             actor=actor,
         )
-        await _publish(info, "LIFTED", row)
         return Sanction.of(row)
 
     @strawberry.mutation(
@@ -317,7 +284,6 @@ class SanctionMutation:
         row = await sanctions.file_objection(
             info.context.graph, sanction_id=str(sanction_id), reason=reason, actor=actor
         )
-        await _publish(info, "OBJECTION_FILED", row)
         return Sanction.of(row)
 
     @strawberry.mutation(
@@ -335,5 +301,4 @@ class SanctionMutation:
         row = await sanctions.resolve_objection(
             info.context.graph, sanction_id=str(sanction_id), upheld=upheld, note=note, actor=actor
         )
-        await _publish(info, "OBJECTION_RESOLVED", row)
         return Sanction.of(row)

@@ -27,14 +27,23 @@ def _cpu_model() -> str | None:
     return platform.processor() or None
 
 
-def _mem_total_gib() -> float | None:
+def _meminfo_gib(field: str) -> float | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
+            if line.startswith(f"{field}:"):
                 return round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
     return None
+
+
+def _mem_total_gib() -> float | None:
+    return _meminfo_gib("MemTotal")
+
+
+def mem_available_gib() -> float | None:
+    """Memory the kernel could still hand out without swapping, now."""
+    return _meminfo_gib("MemAvailable")
 
 
 def _node() -> str | None:

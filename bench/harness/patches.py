@@ -51,7 +51,7 @@ def _records_drain() -> None:
 
     flush_buffered = check_records.CheckRecorder.flush
 
-    async def flush(self: check_records.CheckRecorder) -> None:
+    async def flush(self: check_records.RecordBuffer) -> None:
         # the old flush: until the buffer is empty, arrivals during each write included
         while self.pending:
             await flush_buffered(self)

@@ -4,10 +4,17 @@ ids, and a batch record can be cut back into its checks."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
-from domain.check_ids import batch_item_ids, new_batch_id, single_check_ids, split_batch_item
+from domain.check_ids import (
+    batch_item_ids,
+    issued_at,
+    new_batch_id,
+    single_check_ids,
+    split_batch_item,
+)
 from graph_model.check_records import batch_row
 from rules import default_catalogue
 from rules.decision import AppliedMeasure, CheckOutcome
@@ -96,3 +103,20 @@ def test_batch_row_keeps_every_check_in_input_order() -> None:
     assert row["sanctionCounts"] == [2, 0, 1]
     assert row["sanctionIds"] == ["S1", "S2", "S3"]
     assert row["department"] == "wz-market" and row["keyName"] == "approval"
+
+
+def test_issued_at_reads_the_millisecond_in_a_check_id() -> None:
+    before = time.time()
+    [single] = single_check_ids(1)
+    batch = new_batch_id()
+    after = time.time()
+    for check_id in (single, batch, f"{batch}-17"):
+        issued = issued_at(check_id)
+        assert issued is not None and before - 0.001 <= issued <= after
+
+
+@pytest.mark.parametrize(
+    "text", ["", "C123", "X" + "0" * 32, "C" + "g" * 32, "B" + "0" * 32 + "-x"]
+)
+def test_issued_at_is_none_for_what_is_no_check_id(text: str) -> None:
+    assert issued_at(text) is None

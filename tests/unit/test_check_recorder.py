@@ -2,7 +2,8 @@
 bounded by making callers wait for writes, batchCheck calls count as their checks and
 are written whole, a flush writes what was buffered when it began (so the writer keeps
 to its interval under load), a failed write's rows go again by the MERGE query, written
-rows are not kept alive, and the metrics gauge reads the backlog."""
+rows are not kept alive, the metrics gauge reads the backlog, and with a journal the
+records are on disk until written and replayed by MERGE after a crash."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -18,6 +20,7 @@ from api.metrics import Metrics
 from domain.errors import ServiceUnavailable
 from graph_model.check_records import WRITE_AGAIN, WRITE_BATCHES, WRITE_RECORDS, CheckRecorder
 from graph_model.driver import Graph
+from graph_model.journal import Journal, read_segment
 from tests.waiting import reached
 
 
@@ -250,3 +253,78 @@ async def test_the_pending_gauge_reads_the_recorder_at_each_scrape() -> None:
     assert b"\ncreditlink_check_records_pending 7.0\n" in metrics.render()
     await recorder.flush()
     assert b"\ncreditlink_check_records_pending 0.0\n" in metrics.render()
+
+
+# -- with a journal ------------------------------------------------------------------------
+
+
+async def test_journaled_records_are_on_disk_until_written_then_gone(tmp_path: Path) -> None:
+    graph = _Graph(gated=True)
+    recorder = _recorder(graph, journal=Journal(tmp_path, "checkRecords"))
+    for row in _rows(3):
+        recorder.record(row)
+    await recorder.durable()
+    [segment] = tmp_path.glob("*.wal")
+    assert [e.row["id"] for e in read_segment(segment.read_bytes()).entries] == ["C0", "C1", "C2"]
+    graph.gate.set()
+    await recorder.flush()
+    await recorder.stop()
+    assert graph.rows_written == 3
+    assert list(tmp_path.glob("*.wal")) == []
+
+
+async def test_records_not_written_at_stop_stay_in_the_journal(tmp_path: Path) -> None:
+    graph = _Graph()
+    graph.failing = True
+    recorder = _recorder(graph, journal=Journal(tmp_path, "checkRecords"))
+    recorder.record({"id": "C1"})
+    await recorder.durable()
+    await recorder.stop()  # Neo4j away: the last flush fails
+    [segment] = tmp_path.glob("*.wal")
+    assert [e.row for e in read_segment(segment.read_bytes()).entries] == [{"id": "C1"}]
+
+
+async def test_recover_replays_what_a_stopped_process_left_by_merge(tmp_path: Path) -> None:
+    left = Journal(tmp_path, "checkRecords")
+    left.append(0, {"id": "C1"})
+    left.append(1, {"id": "B1", "size": 2})
+    await left.close()  # none written: the segment stays, unlocked, as after a crash
+    graph = _Graph()
+    recorder = _recorder(graph, journal=Journal(tmp_path, "checkRecords"))
+    assert await recorder.recover() == 2
+    assert graph.queries == [WRITE_AGAIN[WRITE_RECORDS], WRITE_AGAIN[WRITE_BATCHES]]
+    assert [p["rows"] for p in graph.sent] == [[{"id": "C1"}], [{"id": "B1", "size": 2}]]
+    assert list(tmp_path.glob("*.wal")) == []
+    assert await recorder.recover() == 0  # nothing twice
+
+
+async def test_a_segment_that_cannot_be_replayed_now_stays_for_the_next_try(
+    tmp_path: Path,
+) -> None:
+    left = Journal(tmp_path, "checkRecords")
+    left.append(0, {"id": "C1"})
+    await left.close()
+    graph = _Graph()
+    graph.failing = True
+    recorder = _recorder(graph, journal=Journal(tmp_path, "checkRecords"))
+    with pytest.raises(ServiceUnavailable):
+        await recorder.recover()
+    graph.failing = False
+    assert await recorder.recover() == 1
+    assert graph.sent == [{"rows": [{"id": "C1"}]}]
+
+
+async def test_make_room_waits_while_the_oldest_record_is_past_the_lag() -> None:
+    now = [0.0]
+    graph = _Graph(gated=True)
+    recorder = _recorder(graph, backlog=100, max_lag=1.0, clock=lambda: now[0])
+    recorder.record({"id": "C1"})
+    await asyncio.wait_for(recorder.make_room(), 0.5)  # fresh: no wait
+    now[0] = 1.5
+    async with _running(recorder):
+        waiting = asyncio.create_task(recorder.make_room())
+        await reached(lambda: len(graph.queries) == 1)
+        assert not waiting.done()  # one record, but late: the caller waits for the writer
+        graph.gate.set()
+        await asyncio.wait_for(waiting, 1.0)
+    assert graph.rows_written == 1

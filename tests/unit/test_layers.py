@@ -165,6 +165,8 @@ TALKS_TO_NO_DATABASE = {
     "graph_model/risk/config.py",
     # the embedded Neo4j itself: starts and stops the Java launcher that runs it
     "graph_model/runtime/embedded.py",
+    # the record buffers' write-ahead journal: the local disk half of writing records
+    "graph_model/journal.py",
 }
 DRIVER_MODULES = ("neo4j", "graph_model.driver")
 
