@@ -45,6 +45,21 @@ def person_id(birth: dt.date = dt.date(1975, 5, 17), district: str = "330302") -
     return make_resident_id(district, birth, next(_serial) % 1000)
 
 
+# The closed loop as an approval system and a regulator drive it: a check in
+# CONVENIENCE_SERVICES, feedback APPLIED on it, and the statistics of the approval key's
+# department since `$from` (tests of checks across processes and restarts).
+CLOSED_LOOP_KEY = "approval-key"
+CLOSED_LOOP_CHECK = (
+    "query($s: ID!) { jointSanctionCheck(subjectId: $s, area: CONVENIENCE_SERVICES) { checkId } }"
+)
+CLOSED_LOOP_FEEDBACK = (
+    "mutation($c: ID!) { recordFeedback(input: {checkId: $c, outcome: APPLIED}) { checkId } }"
+)
+CLOSED_LOOP_STATS = (
+    "query($from: DateTime!) { linkageStats(from: $from, department: "
+    '"wz-public-resources") { checks feedbacks } }'
+)
+
 REGISTER = """
 mutation($input: SubjectInput!) {
   registerSubject(input: $input) { id kind name district }

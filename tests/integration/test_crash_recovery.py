@@ -27,19 +27,14 @@ from graph_model.journal import Journal, encode
 from testkit.api import ApiProcess, start_api_process
 from testkit.neo4j import Neo4jServer
 from tests.conftest import api_settings, serving
-from tests.integration.helpers import enterprise_id
+from tests.integration.helpers import (
+    CLOSED_LOOP_CHECK,
+    CLOSED_LOOP_FEEDBACK,
+    CLOSED_LOOP_KEY,
+    CLOSED_LOOP_STATS,
+    enterprise_id,
+)
 
-CHECK = (
-    "query($s: ID!) { jointSanctionCheck(subjectId: $s, area: CONVENIENCE_SERVICES) { checkId } }"
-)
-FEEDBACK = (
-    "mutation($c: ID!) { recordFeedback(input: {checkId: $c, outcome: APPLIED}) { checkId } }"
-)
-STATS = (
-    "query($from: DateTime!) { linkageStats(from: $from, department: "
-    '"wz-public-resources") { checks feedbacks } }'
-)
-KEY = "approval-key"
 CLIENTS = 8
 # answers received before the kill: enough that records are in flight when it lands
 ANSWERED_BEFORE_KILL = 400
@@ -61,7 +56,7 @@ def api(neo4j_server: Neo4jServer, keys_file: Path, tmp_path: Path) -> Iterator[
 
 
 async def _check_until_stopped(url: str, subjects: list[str], answered: list[str]) -> None:
-    headers = {"Authorization": f"Bearer {KEY}"}
+    headers = {"Authorization": f"Bearer {CLOSED_LOOP_KEY}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         n = 0
         while True:
@@ -69,7 +64,7 @@ async def _check_until_stopped(url: str, subjects: list[str], answered: list[str
             n += 1
             try:
                 response = await client.post(
-                    "/graphql", json={"query": CHECK, "variables": variables}
+                    "/graphql", json={"query": CLOSED_LOOP_CHECK, "variables": variables}
                 )
             except httpx.TransportError:
                 return  # the server is gone
@@ -112,12 +107,15 @@ async def test_a_killed_api_leaves_every_answered_check_recorded_once(
         assert max(counts.values()) == 1  # none written twice
         assert len(answered) == len(set(answered)) == killed_with
 
-        headers = {"Authorization": f"Bearer {KEY}"}
+        headers = {"Authorization": f"Bearer {CLOSED_LOOP_KEY}"}
         async with httpx.AsyncClient(base_url=restarted.url, headers=headers, timeout=30) as c:
             # the last answers before the kill are the ones a buffer would have lost
             for check_id in answered[-20:]:
                 body = (
-                    await c.post("/graphql", json={"query": FEEDBACK, "variables": {"c": check_id}})
+                    await c.post(
+                        "/graphql",
+                        json={"query": CLOSED_LOOP_FEEDBACK, "variables": {"c": check_id}},
+                    )
                 ).json()
                 assert body.get("errors") is None, body
         async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as c:
@@ -125,7 +123,9 @@ async def test_a_killed_api_leaves_every_answered_check_recorded_once(
             variables = {"from": since.isoformat()}
             stats = (
                 await c.post(
-                    "/graphql", json={"query": STATS, "variables": variables}, headers=regulator
+                    "/graphql",
+                    json={"query": CLOSED_LOOP_STATS, "variables": variables},
+                    headers=regulator,
                 )
             ).json()
         [row] = stats["data"]["linkageStats"]
@@ -189,6 +189,6 @@ async def test_a_journal_that_cannot_be_written_withholds_answers(
 ) -> None:
     (tmp_path / "journal").write_text("a file where the journal's directory should be")
     with serving(api_settings(neo4j_server, keys_file, data_dir=tmp_path)) as api:
-        body = api.post(CHECK, {"s": enterprise_id()}, key=KEY)
+        body = api.post(CLOSED_LOOP_CHECK, {"s": enterprise_id()}, key=CLOSED_LOOP_KEY)
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["SERVICE_UNAVAILABLE"]

@@ -20,20 +20,15 @@ import pytest
 
 from testkit.api import ApiProcess, start_api_process
 from testkit.neo4j import Neo4jServer
-from tests.integration.helpers import enterprise_id
+from tests.integration.helpers import (
+    CLOSED_LOOP_CHECK,
+    CLOSED_LOOP_FEEDBACK,
+    CLOSED_LOOP_KEY,
+    CLOSED_LOOP_STATS,
+    enterprise_id,
+)
 
-CHECK = (
-    "query($s: ID!) { jointSanctionCheck(subjectId: $s, area: CONVENIENCE_SERVICES) { checkId } }"
-)
-FEEDBACK = (
-    "mutation($c: ID!) { recordFeedback(input: {checkId: $c, outcome: APPLIED}) { checkId } }"
-)
-STATS = (
-    "query($from: DateTime!) { linkageStats(from: $from, department: "
-    '"wz-public-resources") { checks feedbacks } }'
-)
-KEY = "approval-key"
-HEADERS = {"Authorization": f"Bearer {KEY}"}
+HEADERS = {"Authorization": f"Bearer {CLOSED_LOOP_KEY}"}
 
 
 def _start(neo4j: Neo4jServer, keys_file: Path, where: Path, **extra: str) -> ApiProcess:
@@ -78,11 +73,11 @@ async def test_feedback_on_one_process_accepts_a_check_answered_by_another(
         for _ in range(20):
             # feedback at once on the other process: the check's record may still be in
             # the answering process's buffer
-            data = await _post(a, CHECK, {"s": enterprise_id()})
+            data = await _post(a, CLOSED_LOOP_CHECK, {"s": enterprise_id()})
             check_id = data["jointSanctionCheck"]["checkId"]
-            await _post(b, FEEDBACK, {"c": check_id})
+            await _post(b, CLOSED_LOOP_FEEDBACK, {"c": check_id})
         for _ in range(15):
-            await _post(b, CHECK, {"s": enterprise_id()})
+            await _post(b, CLOSED_LOOP_CHECK, {"s": enterprise_id()})
 
     expected = [{"checks": 35, "feedbacks": 20}]
     window = {"from": since.isoformat()}
@@ -94,11 +89,11 @@ async def test_feedback_on_one_process_accepts_a_check_answered_by_another(
         # each process's checks land within its buffer's lag; then every process counts
         # each check once, whichever is asked
         deadline = time.monotonic() + 10
-        while (await _post(a, STATS, window))["linkageStats"] != expected:
+        while (await _post(a, CLOSED_LOOP_STATS, window))["linkageStats"] != expected:
             assert time.monotonic() < deadline, "the statistics never counted every check"
             await asyncio.sleep(0.1)
-        assert (await _post(b, STATS, window))["linkageStats"] == expected
-        assert (await _post(a, STATS, window))["linkageStats"] == expected
+        assert (await _post(b, CLOSED_LOOP_STATS, window))["linkageStats"] == expected
+        assert (await _post(a, CLOSED_LOOP_STATS, window))["linkageStats"] == expected
 
 
 def _children(pid: int) -> set[int]:
@@ -143,7 +138,8 @@ def test_workers_share_one_port_and_a_dead_one_is_replaced(
         with httpx.Client(base_url=api.url, headers=HEADERS, timeout=30) as client:
             for _ in range(20):
                 response = client.post(
-                    "/graphql", json={"query": CHECK, "variables": {"s": enterprise_id()}}
+                    "/graphql",
+                    json={"query": CLOSED_LOOP_CHECK, "variables": {"s": enterprise_id()}},
                 )
                 assert response.json()["data"]["jointSanctionCheck"]["checkId"]
 
@@ -162,7 +158,8 @@ def test_workers_share_one_port_and_a_dead_one_is_replaced(
             for _ in range(20):
                 with httpx.Client(base_url=api.url, headers=HEADERS, timeout=30) as fresh:
                     body = fresh.post(
-                        "/graphql", json={"query": CHECK, "variables": {"s": enterprise_id()}}
+                        "/graphql",
+                        json={"query": CLOSED_LOOP_CHECK, "variables": {"s": enterprise_id()}},
                     ).json()
                     assert body.get("errors") is None, body
     finally:
