@@ -19,6 +19,7 @@ from api.analytics import AnalyticsPool
 from api.auth import DemoKey, KeyRing, write_demo_keys
 from api.console import console_routes
 from api.context import AppState
+from api.draining import log_drained
 from api.event_tail import EventTailer
 from api.events import EventBroker
 from api.graphiql import graphiql_routes
@@ -26,7 +27,6 @@ from api.http import RequestIdMiddleware, graphql_endpoint, json_response
 from api.keys_watch import KeyFileWatcher
 from api.metrics import Metrics
 from api.schema import build_schema
-from api.server import log_drained
 from api.settings import Settings
 from api.websocket import websocket_endpoint
 from domain.errors import CreditLinkError

@@ -118,8 +118,9 @@ def _print_demo_keys(settings: Settings, generated: list[DemoKey]) -> None:
 def cmd_serve(settings: Settings) -> int:
     from api.app import create_app, ensure_demo_keys
     from api.auth import KeysFileError
+    from api.draining import DrainingServer
     from api.logging_setup import configure_logging
-    from api.server import DrainingServer, server_config
+    from api.server import server_config
 
     if settings.embedded:
         cmd_neo4j_start(settings)
