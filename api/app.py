@@ -22,8 +22,10 @@ from api.context import AppState
 from api.draining import log_drained
 from api.event_tail import EventTailer
 from api.events import EventBroker
+from api.exchange.signing import load_signing_key
 from api.graphiql import graphiql_routes
 from api.http import RequestIdMiddleware, graphql_endpoint, json_response
+from api.instance import instance_catalogue
 from api.keys_watch import KeyFileWatcher
 from api.metrics import Metrics
 from api.schema import build_schema
@@ -31,7 +33,7 @@ from api.settings import Settings
 from api.websocket import websocket_endpoint
 from domain.errors import CreditLinkError
 from domain.time import utc_now
-from graph_model import migrations
+from graph_model import event_log, migrations
 from graph_model.access_records import AccessRecorder
 from graph_model.catalogue_sync import sync_departments
 from graph_model.check_records import CheckRecorder
@@ -39,19 +41,22 @@ from graph_model.checks import CheckEngine
 from graph_model.driver import Graph, create_driver
 from graph_model.impact import ImpactEngine
 from graph_model.journal import Journal
-from rules.loader import load_catalogue
+from rules.models import Catalogue
 
 log = logging.getLogger("creditlink.app")
 
 
-def ensure_demo_keys(settings: Settings) -> list[DemoKey]:
-    """With no keys file configured and none in the data dir, generate the demo keys; returns
-    those generated (none otherwise). Only their location is logged, never the keys."""
+def ensure_demo_keys(settings: Settings, catalogue: Catalogue | None = None) -> list[DemoKey]:
+    """With no keys file configured and none in the data dir, generate the demo keys, with
+    departments of `catalogue` (default: the instance's); returns those generated (none
+    otherwise). Only their location is logged, never the keys."""
     path = settings.keys_file
     if settings.api_keys_file is not None or path.exists():
         return []
+    if catalogue is None:
+        catalogue = instance_catalogue(settings)
     try:
-        generated = write_demo_keys(path, settings.demo_keys_text_file)
+        generated = write_demo_keys(path, settings.demo_keys_text_file, catalogue)
     except FileExistsError:
         return []  # another process on this data dir made them first
     log.info(
@@ -61,9 +66,12 @@ def ensure_demo_keys(settings: Settings) -> list[DemoKey]:
     return generated
 
 
-def load_keyring(settings: Settings, departments: set[str]) -> KeyFileWatcher:
-    """The keys in force and their watcher; a file that cannot be used raises KeysFileError."""
-    ensure_demo_keys(settings)
+def load_keyring(
+    settings: Settings, departments: set[str], catalogue: Catalogue | None = None
+) -> KeyFileWatcher:
+    """The keys in force and their watcher; a file that cannot be used raises KeysFileError.
+    Demo keys, when generated, take their departments from `catalogue`."""
+    ensure_demo_keys(settings, catalogue)
     watcher = KeyFileWatcher(
         settings.keys_file, departments, allow_plaintext=settings.allow_plaintext_keys
     )
@@ -80,6 +88,8 @@ async def _prepare_database(state: AppState) -> None:
                 state.graph, progress=lambda waiting: _report_indexes(state, waiting)
             )
             await sync_departments(state.graph, state.catalogue)
+            # entries the bulk loaders wrote have their events logged, so the feed has them
+            await event_log.log_unlogged(state.graph, state.catalogue.local_jurisdiction.id)
             # what a process that died left in its journal, written before this one is ready
             await state.recorder.recover()
             await state.access.recover()
@@ -120,9 +130,13 @@ def create_app(
     """The app. `middleware` wraps every HTTP and WebSocket request, /graphql's included,
     inside the request-id middleware (so its log lines carry the request's id)."""
     settings = settings or Settings.from_env()
-    catalogue = load_catalogue()  # refuses to start on a catalogue with errors
-    keys_watcher = load_keyring(settings, set(catalogue.departments))
+    # refuses to start on a catalogue with errors, or on another jurisdiction's
+    catalogue = instance_catalogue(settings)
+    keys_watcher = load_keyring(settings, set(catalogue.departments), catalogue)
     schema = build_schema(settings)
+    signing_key = load_signing_key(
+        settings.signing_key_path, create=settings.signing_key_file is None
+    )
     holder: dict[str, AppState] = {}
 
     @contextlib.asynccontextmanager
@@ -157,6 +171,7 @@ def create_app(
                 graph, journal=_journal(settings, "accessRecords") if journals else None, **bounds
             ),
             analytics=AnalyticsPool(settings.analytics_workers, settings.analytics_timeout_s),
+            signing_key=signing_key,
         )
         state.recorder.enabled = settings.record_checks
         metrics.watch_records(state.recorder)

@@ -11,8 +11,12 @@ import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domain.errors import CreditLinkError, Forbidden, Unauthenticated
+
+if TYPE_CHECKING:
+    from rules.models import Catalogue
 
 
 class Role(StrEnum):
@@ -21,6 +25,8 @@ class Role(StrEnum):
     ISSUER = "ISSUER"
     REGULATOR = "REGULATOR"
     ADMIN = "ADMIN"
+    # another city's or the province's platform: reads this instance's sanction feed only
+    PARTNER = "PARTNER"
 
 
 class Capability(StrEnum):
@@ -32,6 +38,7 @@ class Capability(StrEnum):
     REGULATE = "regulate"  # related-party risk, impact, ratings, statistics, search
     SUPERVISE = "supervise"  # inspection draws
     REGISTER = "register"  # subjects, households, links
+    FEED = "feed"  # the signed sanction feed other platforms pull
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -55,9 +62,11 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.CHECK,
             Capability.REGULATE,
             Capability.SUPERVISE,
+            Capability.FEED,
         }
     ),
     Role.ADMIN: frozenset(Capability),
+    Role.PARTNER: frozenset({Capability.FEED}),
 }
 
 
@@ -218,14 +227,49 @@ def _entry_digest(entry: dict[str, object], where: str, allow_plaintext: bool) -
     raise KeysFileError(f"{where}: 'key_sha256' (or a plain 'key') is required")
 
 
-DEMO_KEYS: tuple[tuple[str, Role, str | None], ...] = (
+@dataclass(frozen=True)
+class DepartmentOfKind:
+    """A demo key's department: the running catalogue's first department of `kind`."""
+
+    kind: str
+
+    def pick(self, catalogue: Catalogue) -> str | None:
+        return next((d.id for d in catalogue.departments.values() if d.kind == self.kind), None)
+
+
+@dataclass(frozen=True)
+class IssuerOf:
+    """A demo key's department: the running catalogue's first issuer of `list_type`."""
+
+    list_type: str
+
+    def pick(self, catalogue: Catalogue) -> str | None:
+        list_type = catalogue.list_types.get(self.list_type)
+        return list_type.issuers[0] if list_type is not None else None
+
+
+# One key per role and a second issuer. Departments are chosen in the catalogue the
+# instance runs with, so a Jiaxing instance's court key is Jiaxing's court.
+DEMO_KEYS: tuple[tuple[str, Role, DepartmentOfKind | IssuerOf | None], ...] = (
     ("demo-public-portal", Role.PUBLIC, None),
-    ("demo-bidding-platform", Role.APPROVAL_SYSTEM, "wz-public-resources"),
-    ("demo-court-issuer", Role.ISSUER, "wz-intermediate-court"),
-    ("demo-tax-issuer", Role.ISSUER, "wz-tax"),
+    ("demo-bidding-platform", Role.APPROVAL_SYSTEM, DepartmentOfKind("trading-centre")),
+    ("demo-court-issuer", Role.ISSUER, IssuerOf("DISHONEST_JUDGMENT_DEBTOR")),
+    ("demo-tax-issuer", Role.ISSUER, IssuerOf("MAJOR_TAX_VIOLATION")),
     ("demo-credit-office-regulator", Role.REGULATOR, None),
     ("demo-admin", Role.ADMIN, None),
+    ("demo-partner", Role.PARTNER, None),
 )
+
+
+def demo_departments(catalogue: Catalogue) -> dict[str, str | None]:
+    """Each demo key's department in `catalogue`; a key whose department the catalogue
+    does not have (a catalogue without a trading centre, say) is left out."""
+    found: dict[str, str | None] = {}
+    for name, _, choice in DEMO_KEYS:
+        department = choice.pick(catalogue) if choice is not None else None
+        if choice is None or department is not None:
+            found[name] = department
+    return found
 
 
 @dataclass(frozen=True)
@@ -247,14 +291,25 @@ def _create_private(path: Path, content: str) -> None:
         raise
 
 
-def write_demo_keys(path: Path, plain_path: Path) -> list[DemoKey]:
-    """One key per role (and a second issuer): `path` gets only their sha256, `plain_path`
-    the keys themselves ("name role key" lines) for the demo user; both 0600.
+def write_demo_keys(
+    path: Path, plain_path: Path, catalogue: Catalogue | None = None
+) -> list[DemoKey]:
+    """One key per role (and a second issuer), with departments of `catalogue` (default:
+    the packaged Wenzhou one): `path` gets only their sha256, `plain_path` the keys
+    themselves ("name role key" lines) for the demo user; both 0600.
 
     Refuses (FileExistsError) when `path` exists. Returns the keys so the caller can show
     them once."""
-    keys = [DemoKey(name, role, secrets.token_urlsafe(24)) for name, role, _ in DEMO_KEYS]
-    departments = {name: department for name, _, department in DEMO_KEYS}
+    if catalogue is None:
+        from rules.loader import default_catalogue
+
+        catalogue = default_catalogue()
+    departments = demo_departments(catalogue)
+    keys = [
+        DemoKey(name, role, secrets.token_urlsafe(24))
+        for name, role, _ in DEMO_KEYS
+        if name in departments
+    ]
     lines = [
         "# Generated demo API keys, one per role, stored as sha256 digests.",
         f"# The keys themselves: {plain_path.name}. Use as 'Authorization: Bearer <key>'.",

@@ -15,6 +15,7 @@ from api.settings import PROJECT_ROOT, Settings, SettingsError
 if TYPE_CHECKING:
     from api.auth import DemoKey
     from graph_model.contact_key import ContactKey
+    from rules.models import Catalogue
 
 
 def _settings() -> Settings:
@@ -50,15 +51,42 @@ def cmd_neo4j_stop(settings: Settings) -> int:
     return 0
 
 
+def _catalogue(settings: Settings) -> Catalogue:
+    """The instance's catalogue, or a clear message and exit status 2: a catalogue that is
+    not CREDITLINK_JURISDICTION's own is refused before anything touches the database."""
+    from api.instance import instance_catalogue
+    from api.settings import variable
+    from rules.issues import CatalogueInvalid
+
+    try:
+        return instance_catalogue(settings)
+    except SettingsError as exc:
+        print(f"creditlink: bad setting: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except CatalogueInvalid as exc:
+        print(
+            f"creditlink: cannot run as {variable('jurisdiction')}={settings.jurisdiction} "
+            f"with the catalogue in {settings.catalogue_dir}: {exc}",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
+
+
+# The demo world is Wenzhou's: its issuers, districts and partner cities are Wenzhou's.
+DEMO_JURISDICTION = "wenzhou"
+
+
 async def _prepare(settings: Settings, seed: str) -> None:
     from domain.errors import Conflict
     from graph_model import contact_key as contacts
     from graph_model import migrations, registry
     from graph_model.catalogue_sync import sync_departments
     from graph_model.driver import open_graph
-    from rules.loader import load_catalogue
 
-    catalogue = load_catalogue()
+    catalogue = _catalogue(settings)
+    if seed == "demo" and settings.jurisdiction != DEMO_JURISDICTION:
+        print(f"no demo world for {settings.jurisdiction}: the database starts empty")
+        seed = "none"
     user, password = settings.neo4j_auth()
     async with open_graph(settings.bolt_uri, user, password, settings.neo4j_database) as graph:
         applied = await migrations.apply_migrations(graph)
@@ -122,10 +150,12 @@ def cmd_serve(settings: Settings) -> int:
     from api.logging_setup import configure_logging
     from api.server import server_config
 
+    # another jurisdiction's catalogue is refused before Neo4j starts
+    catalogue = _catalogue(settings)
     if settings.embedded:
         cmd_neo4j_start(settings)
     asyncio.run(_prepare(settings, settings.seed))
-    generated = ensure_demo_keys(settings)
+    generated = ensure_demo_keys(settings, catalogue)
     try:
         app = create_app(settings)
     except KeysFileError as exc:
@@ -224,15 +254,27 @@ def main(argv: list[str] | None = None) -> int:
     rules_sub = rules.add_subparsers(dest="rules_command", required=True)
     check = rules_sub.add_parser("check", help="validate a catalogue directory")
     check.add_argument("directory", nargs="?", default=None)
+    check.add_argument(
+        "--jurisdiction",
+        default=None,
+        help="the catalogue must be this jurisdiction's own (and, without DIRECTORY, its "
+        "packaged one); default: Wenzhou's packaged catalogue, not checked against any",
+    )
     from api.import_cli import add_arguments, cmd_import
 
     add_arguments(sub.add_parser("import", help="import subjects, links, sanctions from CSV"))
+    from api.exchange.cli import add_arguments as add_exchange_arguments
+    from api.exchange.cli import cmd_exchange
+
+    add_exchange_arguments(
+        sub.add_parser("exchange", help="pull partners' feeds, import lists, the signing key")
+    )
     args = parser.parse_args(argv)
 
     if args.command == "rules":
         from rules.cli import main_check
 
-        return main_check(args.directory)
+        return main_check(args.directory, jurisdiction=args.jurisdiction)
     if args.command == "export-schema":
         return cmd_export_schema(args.check)
     if args.command == "settings":
@@ -250,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "import":
             return cmd_import(settings, args)
+        if args.command == "exchange":
+            return cmd_exchange(settings, args)
         return commands[args.command](settings)
     except EmbeddedNeo4jError as exc:  # e.g. its password file: the message names it
         print(f"creditlink: {exc}", file=sys.stderr)

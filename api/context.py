@@ -25,6 +25,7 @@ AUDITED_ROLES = frozenset({Role.APPROVAL_SYSTEM})
 if TYPE_CHECKING:
     from api.analytics import AnalyticsPool
     from api.events import EventBroker
+    from api.exchange.signing import SigningKey
     from api.keys_watch import KeyFileWatcher
     from api.metrics import Metrics
     from graph_model.check_records import CheckRecorder
@@ -52,6 +53,8 @@ class AppState:
     keys_watcher: KeyFileWatcher | None = None
     # worker processes for riskClusters' Louvain and exports (None: they run in-process)
     analytics: AnalyticsPool | None = None
+    # signs this instance's sanction feed pages (None: the feed is not served)
+    signing_key: SigningKey | None = None
 
     async def records_durable(self) -> None:
         """Return once every check and access record this process took so far would

@@ -25,11 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from api.instance import instance_catalogue
+    from api.settings import SettingsError
     from domain.errors import Conflict
     from graph_model import csv_import
     from graph_model.contact_key import ContactKey, ContactKeyError, load_key
     from graph_model.driver import create_driver
-    from rules.loader import load_catalogue
+    from rules.issues import CatalogueInvalid
 
     files = csv_import.ImportFiles(args.subjects, args.households, args.links, args.sanctions)
     for _, path in files.items():
@@ -45,7 +47,11 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         except ContactKeyError as exc:
             print(f"creditlink import: CREDITLINK_CONTACT_HASH_KEY_FILE: {exc}", file=sys.stderr)
             return 2
-    catalogue = load_catalogue()
+    try:
+        catalogue = instance_catalogue(settings)
+    except (SettingsError, CatalogueInvalid) as exc:
+        print(f"creditlink import: {exc}", file=sys.stderr)
+        return 2
     driver = create_driver(settings.bolt_uri, *settings.neo4j_auth())
     try:
         started = time.perf_counter()

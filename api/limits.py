@@ -98,7 +98,12 @@ FIELD_COSTS: dict[str, int] = {
     "Query.integrityScore": 5,
     "Query.integrityBenefits": 5,
     "Query.publicCreditSummary": 5,
+    "Query.sanctionFeed": 10,
 }
+
+# fields whose pages may be larger than CREDITLINK_MAX_PAGE: machine-to-machine reads that
+# move many small rows (a partner catching up on a feed)
+LARGE_PAGES: dict[str, int] = {"sanctionFeed": 5000}
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
@@ -430,8 +435,9 @@ def check_argument_sizes(
             where = f"{field.name.value}({argument.name.value})"
             if argument.name.value == "first":
                 first = _literal_int(argument.value, values)
-                if isinstance(first, int) and not 0 <= first <= max_page:
-                    return f"{where}: page size {first}; between 0 and {max_page}"
+                limit = max(max_page, LARGE_PAGES.get(field.name.value, 0))
+                if isinstance(first, int) and not 0 <= first <= limit:
+                    return f"{where}: page size {first}; between 0 and {limit}"
             nodes: list[ValueNode] = [argument.value]
             while nodes:
                 node = nodes.pop()

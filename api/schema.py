@@ -18,8 +18,9 @@ from api.types.catalogue import CatalogueQuery
 from api.types.checks import CheckMutation, CheckQuery
 from api.types.evaluation import EvaluationMutation, EvaluationQuery
 from api.types.events import EventSubscription
+from api.types.exchange import ExchangeQuery, ExchangeStatusQuery
 from api.types.risk import RiskQuery
-from api.types.sanctions import SanctionMutation, SanctionQuery
+from api.types.sanctions import SanctionMutation, SanctionQuery, home_jurisdiction_default
 from api.types.subjects import SUBJECT_TYPES, RegistryMutation, RegistryQuery
 
 QUERY_ROOTS: tuple[type, ...] = (
@@ -30,6 +31,8 @@ QUERY_ROOTS: tuple[type, ...] = (
     EvaluationQuery,
     RiskQuery,
     AuditQuery,
+    ExchangeQuery,
+    ExchangeStatusQuery,
 )
 MUTATION_ROOTS: tuple[type, ...] = (
     RegistryMutation,
@@ -69,6 +72,7 @@ def build_schema(settings: Settings | None = None) -> CreditLinkSchema:
         types=list(SUBJECT_TYPES),
         extensions=[document_gate(documents)],
     )
+    home_jurisdiction_default(schema, settings.jurisdiction)
     schema.documents = documents
     return schema
 

@@ -29,6 +29,7 @@ from pydantic_settings import (
 )
 
 from graph_model.risk.config import RiskConfig
+from rules.loader import DEFAULT_JURISDICTION, catalogue_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "CREDITLINK_"
@@ -114,9 +115,34 @@ class Settings(BaseSettings):
         description="the secret stored contact hashes are keyed with, the same for every API "
         "on one database; unset: `contact-hash-key` in the data dir, made on first use",
     )
+    signing_key_file: ResolvedPath | None = Field(
+        None,
+        description="this instance's Ed25519 private key (PEM, 0600) that signs its sanction "
+        "feed; unset: `exchange-signing-key.pem` in the data dir, made on first use",
+    )
+    partners_file: ResolvedPath | None = Field(
+        None,
+        description="the partners this instance pulls from (TOML: jurisdiction, url, key, "
+        "public keys; docs/exchange.md); `creditlink exchange pull` reads missing options here",
+    )
     seed: Literal["demo", "none"] = Field(
         "demo",
         description="`demo` loads the demo world into an empty database; `none` does not",
+    )
+
+    # -- the jurisdiction this instance is -----------------------------------------------------
+    jurisdiction: str = Field(
+        DEFAULT_JURISDICTION,
+        pattern=r"^[a-z][a-z0-9-]{1,30}$",
+        description="the jurisdiction (city) this instance is; it runs with that "
+        "jurisdiction's catalogue, which must name it as local, and an issuer's sanction "
+        "without `jurisdiction` is this one's",
+    )
+    catalogue_dir_setting: ResolvedPath | None = Field(
+        None,
+        validation_alias="CREDITLINK_CATALOGUE_DIR",
+        description="the rules catalogue to run with; unset: the repository's "
+        "`rules/catalogues/<CREDITLINK_JURISDICTION>/`",
     )
 
     # -- the GraphQL endpoint ----------------------------------------------------------------
@@ -449,9 +475,34 @@ class Settings(BaseSettings):
         return self.data_dir / "demo-api-keys.txt"
 
     @property
+    def signing_key_path(self) -> Path:
+        """The feed's signing key; made in the data dir unless set."""
+        return self.signing_key_file or self.data_dir / "exchange-signing-key.pem"
+
+    @property
     def contact_key_file(self) -> Path:
         """The secret stored contact hashes are keyed with; made in the data dir unless set."""
         return self.contact_hash_key_file or self.data_dir / "contact-hash-key"
+
+    @property
+    def catalogue_dir(self) -> Path:
+        """The catalogue this instance runs with: CREDITLINK_CATALOGUE_DIR, else the
+        repository's catalogue of CREDITLINK_JURISDICTION. Read at each call, as the
+        directory may come and go; SettingsError, naming the variable, when it is not there."""
+        if self.catalogue_dir_setting is not None:
+            if not self.catalogue_dir_setting.is_dir():
+                raise SettingsError(
+                    f"{variable('catalogue_dir_setting')}={self.catalogue_dir_setting}: "
+                    "no such directory"
+                )
+            return self.catalogue_dir_setting
+        directory = catalogue_dir(self.jurisdiction)
+        if not directory.is_dir():
+            raise SettingsError(
+                f"{variable('jurisdiction')}={self.jurisdiction}: no catalogue for it at "
+                f"{directory}; set {variable('catalogue_dir_setting')} to one"
+            )
+        return directory
 
 
 class _Environment(EnvSettingsSource):

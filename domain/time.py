@@ -18,6 +18,11 @@ def city_date(at: dt.datetime) -> dt.date:
     return at.astimezone(CITY_TZ).date()
 
 
+def city_midnight(day: dt.date) -> dt.datetime:
+    """The instant the city's `day` begins, in UTC."""
+    return dt.datetime.combine(day, dt.time(), CITY_TZ).astimezone(dt.UTC)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

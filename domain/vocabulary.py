@@ -33,6 +33,8 @@ class Label(StrEnum):
     CONTACT_KEY = "ContactKey"  # the key contact hashes are keyed with (contact_key.py)
     EVENT_LOG = "EventLog"  # the sanction event log's counter (graph_model.event_log)
     SANCTION_EVENT = "SanctionEvent"  # one committed change of a sanction, in that log
+    EXCHANGE_SOURCE = "ExchangeSource"  # a partner or list source: its cursor and counts
+    EXCHANGE_REJECTION = "ExchangeRejection"  # an event from a source kept aside, and why
 
 
 KIND_LABEL: dict[SubjectKind, Label] = {

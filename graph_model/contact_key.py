@@ -18,11 +18,9 @@ without that record predates keying: `ensure_keyed` keys its bare digests once
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import os
 import secrets
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,6 +33,7 @@ from neo4j import AsyncManagedTransaction
 from domain.errors import Conflict
 from domain.vocabulary import Label
 from graph_model.driver import Graph
+from graph_model.secret_files import SecretFileError, create_secret_file, read_secret_file
 
 KEY_FILE_NAME = "contact-hash-key"
 KEY_FILE_SETTING = "CREDITLINK_CONTACT_HASH_KEY_FILE"
@@ -96,55 +95,23 @@ def load_key(path: Path, *, create: bool) -> ContactKey:
 
     Refused when the file is empty, malformed, or readable by group or others."""
     if create and not os.path.lexists(path):
-        _create(path)
+        create_secret_file(path, (secrets.token_hex(SECRET_BYTES) + "\n").encode("ascii"))
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        raise ContactKeyError(
-            f"{path}: no contact hash key file (copy the one the database was loaded with)"
-        ) from None
-    except OSError as exc:
-        raise ContactKeyError(
-            f"{path}: cannot open the contact hash key file: {exc.strerror}"
-        ) from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ContactKeyError(f"{path}: the contact hash key file is not a regular file")
-        if info.st_mode & 0o077:
-            raise ContactKeyError(
-                f"{path}: the contact hash key file is readable by others "
-                f"(mode {stat.S_IMODE(info.st_mode):04o}); chmod 600 it"
-            )
-        text = f.read(1024).decode("ascii", errors="replace").strip()
-    if not text:
-        raise ContactKeyError(f"{path}: the contact hash key file is empty")
+        content = read_secret_file(
+            path,
+            "contact hash key file",
+            missing="copy the one the database was loaded with",
+            max_bytes=1024,
+        )
+    except SecretFileError as exc:
+        raise ContactKeyError(str(exc)) from None
+    text = content.decode("ascii", errors="replace").strip()
     if len(text) != 2 * SECRET_BYTES or any(c not in hexdigits for c in text):
         raise ContactKeyError(
             f"{path}: a contact hash key is {2 * SECRET_BYTES} hexadecimal characters "
             f"({SECRET_BYTES} random bytes)"
         )
     return ContactKey(bytes.fromhex(text), source=str(path))
-
-
-def _create(path: Path) -> None:
-    """Write a new secret to `path` unless another process does so first.
-
-    The secret goes to a private temporary file (O_CREAT|O_EXCL, 0600) that is then
-    hard-linked into place, so `path` never exists empty or half written: a process
-    racing this one either finds no file or the whole of one, and the loser's is dropped."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_hex(SECRET_BYTES) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(FileExistsError):  # another process's came first: use it
-            os.link(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------------ the database

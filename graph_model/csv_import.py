@@ -461,7 +461,7 @@ def sanction_row(raw: dict[str, str], catalogue: Catalogue, today: dt.date) -> d
             valid_to=valid_to,
             document_no=row.raw.get("documentNo") or "",
             reason=row.raw.get("reason") or "",
-            jurisdiction=row.get("jurisdiction") or "wenzhou",
+            jurisdiction=row.get("jurisdiction") or catalogue.local_jurisdiction.id,
             responsible_person_ids=tuple(responsible),
         )
         props = row.run(

@@ -27,7 +27,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from domain.time import time_ordered_ids
+from domain.time import city_midnight, time_ordered_ids
 from domain.vocabulary import Label
 from graph_model.driver import Graph
 from graph_model.sanctions_read import SANCTION_FIELDS
@@ -41,6 +41,23 @@ class EventKind(StrEnum):
     LIFTED = "LIFTED"
     OBJECTION_FILED = "OBJECTION_FILED"
     OBJECTION_RESOLVED = "OBJECTION_RESOLVED"
+    EXPIRED = "EXPIRED"  # its validTo came (graph_model.exchange.feed publishes these)
+    UPDATED = "UPDATED"  # an entry relayed from another jurisdiction changed there
+
+
+# What an event keeps of its sanction as the change left it: the feed
+# (graph_model.exchange.feed) publishes each change with the entry as it was then, not as
+# it is when the feed is read.
+SNAPSHOT_FIELDS = (
+    "listType",
+    "decidedOn",
+    "validFrom",
+    "validTo",
+    "documentNo",
+    "reason",
+    "issuerId",
+    "liftedAt",
+)
 
 
 _LOG = f"(log:{Label.EVENT_LOG.value} {{id: $log}})"
@@ -58,6 +75,17 @@ APPEND = (
     "SET log.seq = log.seq + 1 "
     f"CREATE (e:{Label.SANCTION_EVENT.value}) SET e = $event, e.seq = log.seq "
     "RETURN e.seq AS seq"
+)
+
+# as APPEND, for a batch: the counter moves by the batch's size under one lock, and the
+# events take the values it moved through, in the batch's order
+APPEND_MANY = (
+    f"MERGE {_LOG} {_NEW_LOG} "
+    "SET log.seq = log.seq + size($events) "
+    "WITH log, log.seq - size($events) AS base "
+    "UNWIND range(0, size($events) - 1) AS i "
+    f"CREATE (e:{Label.SANCTION_EVENT.value}) SET e = $events[i], e.seq = base + i + 1 "
+    "RETURN max(e.seq) AS seq"
 )
 
 LAST_SEQ = f"OPTIONAL MATCH {_LOG} RETURN log.logId AS logId, coalesce(log.seq, 0) AS seq"
@@ -94,18 +122,53 @@ async def append(
     sanction write waits on, so taking it last, after the transaction's other locks, leaves
     no lock held while waiting for the counter and no cycle can form.
     """
-    event = {
-        "id": time_ordered_ids("E", 1)[0],
-        "kind": kind.value,
-        "sanctionId": sanction["id"],
-        "subjectId": sanction["subjectId"],
-        "jurisdiction": sanction.get("jurisdiction"),
-        "at": at,
-        "liftKind": lift_kind,
-        "upheld": upheld,
-    }
+    event = event_row(kind, sanction, at, lift_kind=lift_kind, upheld=upheld)
     record = await (await tx.run(APPEND, log=LOG_ID, event=event)).single()
     assert record is not None, "APPEND returns one row"
+    return int(record["seq"])
+
+
+def event_row(
+    kind: EventKind,
+    sanction: dict[str, Any],
+    at: dt.datetime,
+    *,
+    lift_kind: str | None = None,
+    upheld: bool | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The properties of the event of `sanction`'s change (its row as the change left it)."""
+    row = {name: sanction.get(name) for name in SNAPSHOT_FIELDS}
+    row.update(
+        id=event_id or time_ordered_ids("E", 1)[0],
+        kind=kind.value,
+        sanctionId=sanction["id"],
+        subjectId=sanction["subjectId"],
+        jurisdiction=sanction.get("jurisdiction"),
+        at=at,
+        liftKind=lift_kind,
+        upheld=upheld,
+        status=status_after(kind, sanction, lift_kind),
+    )
+    return row
+
+
+def status_after(kind: EventKind, sanction: dict[str, Any], lift_kind: str | None) -> str:
+    """The entry's status as this change leaves it, as a reader then would have seen it."""
+    if kind is EventKind.EXPIRED:
+        return "EXPIRED"
+    if lift_kind is not None:
+        return lift_kind
+    return str(sanction.get("status") or "ACTIVE")
+
+
+async def append_many(tx: AsyncManagedTransaction, events: list[dict[str, Any]]) -> int:
+    """Append `events` (rows from `event_row`), in order, in the caller's transaction, as
+    the transaction's last statement (see `append`); returns the last `seq` given."""
+    if not events:
+        return 0
+    record = await (await tx.run(APPEND_MANY, log=LOG_ID, events=events)).single()
+    assert record is not None, "APPEND_MANY returns one row"
     return int(record["seq"])
 
 
@@ -139,3 +202,54 @@ async def tail(graph: Graph, after: int, limit: int) -> TailPage:
     row = rows[0]
     events = sorted((native(e) for e in row["events"]), key=lambda e: int(e["seq"]))
     return TailPage(LogHead(row["logId"], int(row["seq"])), events)
+
+
+# Entries written without an event (the bulk loaders, the CSV import), locked (the SET)
+# before they are read again, so two processes logging at once never log one twice; each
+# is marked logged, and an entry of this jurisdiction with an end gets its expiry due.
+UNLOGGED = (
+    f"MATCH (s:{Label.SANCTION.value}) WHERE s.logged IS NULL "
+    "WITH s LIMIT $limit SET s._lock = true REMOVE s._lock "
+    "WITH s WHERE s.logged IS NULL "
+    "SET s.logged = true, s.expiryDue = CASE WHEN s.jurisdiction = $own THEN s.validTo END "
+    f"RETURN {SANCTION_FIELDS.format(s='s')} AS sanction, s.createdAt AS createdAt"
+)
+UNLOGGED_BATCH = 5000
+
+
+def _backfilled(sanction: dict[str, Any], created_at: dt.datetime | None) -> list[dict[str, Any]]:
+    """The events an entry written without them would have logged: its imposition, its
+    objection if one is pending, its lift if it was lifted."""
+    imposed_at = created_at or city_midnight(sanction["decidedOn"])
+    imposed = dict(sanction, status="ACTIVE", liftedAt=None)
+    rows = [event_row(EventKind.IMPOSED, imposed, imposed_at)]
+    if sanction.get("status") == "UNDER_OBJECTION":
+        rows.append(event_row(EventKind.OBJECTION_FILED, dict(sanction, liftedAt=None), imposed_at))
+    if sanction.get("liftedAt") is not None:
+        rows.append(
+            event_row(
+                EventKind.LIFTED,
+                sanction,
+                sanction["liftedAt"],
+                lift_kind=sanction.get("liftKind") or "REVOKED",
+            )
+        )
+    return rows
+
+
+async def log_unlogged(graph: Graph, own: str) -> int:
+    """Log the events of every entry written without them; returns how many entries."""
+    logged = 0
+    while True:
+
+        async def work(tx: AsyncManagedTransaction) -> int:
+            result = await tx.run(UNLOGGED, limit=UNLOGGED_BATCH, own=own)
+            rows = [native(dict(r)) async for r in result]
+            events = [e for r in rows for e in _backfilled(r["sanction"], r["createdAt"])]
+            await append_many(tx, events)
+            return len(rows)
+
+        done = await graph.write_tx(work, name="eventLog.logUnlogged")
+        logged += done
+        if done < UNLOGGED_BATCH:
+            return logged

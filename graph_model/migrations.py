@@ -131,6 +131,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             event_log.CREATE_LOG,
         ),
     ),
+    Migration(
+        9,
+        "exchange between platforms: sources, events kept aside, expiries due, provenance",
+        (
+            _unique(Label.EXCHANGE_SOURCE),
+            _unique(Label.EXCHANGE_REJECTION),
+            _node_index(Label.EXCHANGE_REJECTION, "source", "keptAt"),
+            _node_index(Label.SANCTION, "expiryDue"),
+            _node_index(Label.SANCTION, "sourceJurisdiction"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

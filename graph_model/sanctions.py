@@ -195,6 +195,8 @@ def validate_request(
         "reason": _text(req.reason, "input.reason", MAX_TEXT),
         "issuerId": req.issuer_id,
         "subjectId": validate_any_subject_id(req.subject_id, field="input.subjectId"),
+        # its expiry is published in this jurisdiction's feed (graph_model.exchange.feed)
+        "expiryDue": valid_to if jurisdiction.local else None,
     }
 
 
@@ -224,6 +226,7 @@ async def impose(
         }
     )
     props["history"] = _event("IMPOSED", actor.name, now)
+    props["logged"] = True  # its event is appended below (graph_model.event_log)
 
     async def work(tx: AsyncManagedTransaction) -> tuple[dict[str, Any], bool]:
         existing = await (await tx.run(GET_SANCTION, id=props["id"])).single()

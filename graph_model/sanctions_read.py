@@ -32,7 +32,7 @@ def applies_at(s: str, *, at: str = "$at") -> str:
 SANCTION_FIELDS = (
     "{s} {{.id, .listType, .kind, .decidedOn, .validFrom, .validTo, .status, .liftKind,"
     " .liftedAt, .jurisdiction, .recognized, .documentNo, .reason, .issuerId, .subjectId,"
-    " .liftReason, .objectionReason, .objectionNote,"
+    " .liftReason, .objectionReason, .objectionNote, .sourceJurisdiction, .sourceId, .receivedAt,"
     " responsiblePersonIds: [({s})-[:" + SystemRel.RESPONSIBLE_PERSON.value + "]->(p) | p.id]}}"
 )
 

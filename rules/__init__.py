@@ -1,7 +1,14 @@
 """The joint rewards and punishments catalogue: YAML data, typed models, loader, validators."""
 
 from rules.issues import CatalogueInvalid, Code, Issue
-from rules.loader import CATALOGUE_DIR, check_catalogue, default_catalogue, load_catalogue
+from rules.loader import (
+    CATALOGUES_DIR,
+    DEFAULT_JURISDICTION,
+    catalogue_dir,
+    check_catalogue,
+    default_catalogue,
+    load_catalogue,
+)
 from rules.models import (
     MAX_ROLE_DEPTH,
     Area,
@@ -17,7 +24,8 @@ from rules.models import (
 )
 
 __all__ = [
-    "CATALOGUE_DIR",
+    "CATALOGUES_DIR",
+    "DEFAULT_JURISDICTION",
     "MAX_ROLE_DEPTH",
     "Area",
     "Catalogue",
@@ -32,6 +40,7 @@ __all__ = [
     "Measure",
     "Role",
     "Step",
+    "catalogue_dir",
     "check_catalogue",
     "default_catalogue",
     "load_catalogue",

@@ -1,8 +1,10 @@
 """Credit evaluation as data: rating weights and cut-offs, the integrity score's dimensions,
 bands and benefits, and the supervision sampling weights (`rules/evaluation/*.yaml`).
 
-The YAML lives in its own directory, not under `rules/catalogue/`, because the catalogue
-reader takes every YAML file below the catalogue and knows only the catalogue's sections.
+The YAML lives in its own directory, not under `rules/catalogues/`, because the catalogue
+reader takes every YAML file below a catalogue and knows only the catalogue's sections.
+It is Wenzhou's (its partner cities, its integrity score), checked against Wenzhou's
+catalogue.
 Problems are reported as `rules.issues.Issue`s naming file and line, like the catalogue's.
 """
 

@@ -34,6 +34,11 @@ class Code(StrEnum):
     INCENTIVE_ON_NON_RED_LIST = "incentive-on-non-red-list"
     PUNITIVE_ON_RED_LIST = "punitive-on-red-list"
     LOCAL_JURISDICTION_INCOMPLETE = "local-jurisdiction-incomplete"
+    LOCAL_JURISDICTION_COUNT = "local-jurisdiction-count"
+    DUPLICATE_DEPARTMENT_PREFIX = "duplicate-department-prefix"
+    DEPARTMENT_PREFIX = "department-prefix"
+    # the catalogue against the instance that runs it
+    JURISDICTION_MISMATCH = "jurisdiction-mismatch"
 
 
 @dataclass(frozen=True, order=True)

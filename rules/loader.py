@@ -1,8 +1,14 @@
-"""Read the YAML catalogue, validate all of it, and build the typed `Catalogue`."""
+"""Read a YAML catalogue, validate all of it, and build the typed `Catalogue`.
+
+Each jurisdiction has its own catalogue, `rules/catalogues/<jurisdiction>/`; Wenzhou's is
+the packaged default. An instance loads its own jurisdiction's catalogue and names that
+jurisdiction, so a catalogue whose local jurisdiction is another is refused.
+"""
 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import TypeVar
 
@@ -13,7 +19,10 @@ from rules.models import Area, Catalogue, Department, Jurisdiction, ListType, Me
 from rules.raw import RawCatalogue, RawItem, Section, read_yaml
 from rules.validators import validate
 
-CATALOGUE_DIR = Path(__file__).parent / "catalogue"
+CATALOGUES_DIR = Path(__file__).parent / "catalogues"
+DEFAULT_JURISDICTION = "wenzhou"
+# a jurisdiction id names a directory: no dots or slashes may lead out of CATALOGUES_DIR
+_JURISDICTION_ID = re.compile(r"[a-z][a-z0-9-]{1,30}")
 _SUFFIXES = (".yaml", ".yml")
 
 M = TypeVar("M", bound=BaseModel)
@@ -48,22 +57,64 @@ def read_catalogue(directory: Path) -> RawCatalogue:
         file_items, file_issues = read_yaml(text, _display(path))
         items.extend(file_items)
         issues.extend(file_issues)
-    return RawCatalogue(tuple(items), tuple(issues))
+    return RawCatalogue(tuple(items), tuple(issues), source=_display(directory))
 
 
-def _directory(directory: Path | str | None) -> Path:
-    return Path(directory) if directory else CATALOGUE_DIR
+def catalogue_dir(jurisdiction: str) -> Path:
+    """Where the repository keeps `jurisdiction`'s catalogue (it may not exist)."""
+    if not _JURISDICTION_ID.fullmatch(jurisdiction):
+        raise ValueError(f"not a jurisdiction id: {jurisdiction[:40]!r}")
+    return CATALOGUES_DIR / jurisdiction
 
 
-def check_catalogue(directory: Path | str | None = None) -> list[Issue]:
-    """All problems of the catalogue in `directory` (default: the packaged one)."""
-    return validate(read_catalogue(_directory(directory)))
+def _directory(directory: Path | str | None, jurisdiction: str | None) -> Path:
+    if directory:
+        return Path(directory)
+    return catalogue_dir(jurisdiction or DEFAULT_JURISDICTION)
 
 
-def load_catalogue(directory: Path | str | None = None) -> Catalogue:
-    """The validated catalogue; raises `CatalogueInvalid` listing every problem found."""
-    raw = read_catalogue(_directory(directory))
+def _against(raw: RawCatalogue, jurisdiction: str) -> list[Issue]:
+    """The catalogue is `jurisdiction`'s: its local jurisdiction is that one."""
+    local = [item for item in raw.section(Section.JURISDICTIONS) if item.data.get("local") is True]
+    if len(local) != 1 or local[0].id == jurisdiction:
+        return []  # the validators report a catalogue without exactly one local jurisdiction
+    item = local[0]
+    return [
+        Issue(
+            item.file,
+            item.line,
+            Code.JURISDICTION_MISMATCH,
+            f"this is the catalogue of {item.id}, not of {jurisdiction}, the jurisdiction "
+            f"this instance is; use {jurisdiction}'s catalogue",
+        )
+    ]
+
+
+def _read_and_check(
+    directory: Path | str | None, jurisdiction: str | None
+) -> tuple[RawCatalogue, list[Issue]]:
+    raw = read_catalogue(_directory(directory, jurisdiction))
     issues = validate(raw)
+    if jurisdiction is not None:
+        issues = sorted(set(issues) | set(_against(raw, jurisdiction)))
+    return raw, issues
+
+
+def check_catalogue(
+    directory: Path | str | None = None, jurisdiction: str | None = None
+) -> list[Issue]:
+    """All problems of the catalogue in `directory` (default: the packaged one of
+    `jurisdiction`, else Wenzhou's); with `jurisdiction`, it must be that one's own."""
+    return _read_and_check(directory, jurisdiction)[1]
+
+
+def load_catalogue(
+    directory: Path | str | None = None, jurisdiction: str | None = None
+) -> Catalogue:
+    """The validated catalogue in `directory` (default: the packaged one of `jurisdiction`,
+    else Wenzhou's); with `jurisdiction`, it must be that jurisdiction's own. Raises
+    `CatalogueInvalid` listing every problem found."""
+    raw, issues = _read_and_check(directory, jurisdiction)
     if issues:
         raise CatalogueInvalid(issues)
     return _build(raw)
@@ -71,7 +122,7 @@ def load_catalogue(directory: Path | str | None = None) -> Catalogue:
 
 @functools.cache
 def default_catalogue() -> Catalogue:
-    """The packaged catalogue, loaded once per process."""
+    """The packaged default, Wenzhou's catalogue, loaded once per process."""
     return load_catalogue()
 
 

@@ -1,9 +1,10 @@
 """Typed, immutable models of the joint rewards and punishments catalogue.
 
-The YAML under `rules/catalogue/` is validated (see `rules.validators`) before any of
-these are built, so a `Catalogue` in hand is internally consistent: every reference
-resolves, every role is at most `MAX_ROLE_DEPTH` hops and no measure reaches beyond its
-list type's legal basis.
+The YAML of a catalogue directory (`rules/catalogues/<jurisdiction>/`) is validated (see
+`rules.validators`) before any of these are built, so a `Catalogue` in hand is internally
+consistent: every reference resolves, every role is at most `MAX_ROLE_DEPTH` hops, no
+measure reaches beyond its list type's legal basis, and exactly one jurisdiction is
+local, its department prefix beginning every department's id.
 """
 
 from __future__ import annotations
@@ -117,10 +118,18 @@ class Measure(_Frozen):
     description: str = Field(min_length=1)
 
 
+# Lower-case letters and digits then one dash, the only dash: so no prefix can begin
+# another, and distinct prefixes keep every jurisdiction's departments apart.
+DEPARTMENT_PREFIX_PATTERN = r"^[a-z][a-z0-9]*-$"
+
+
 class Jurisdiction(_Frozen):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     local: bool
+    # what that jurisdiction's department ids begin with (`wz-`, `jx-`): a partner's
+    # issuers carry its prefix, so they never collide with the local departments
+    department_prefix: str = Field(pattern=DEPARTMENT_PREFIX_PATTERN)
     recognized_list_types: tuple[str, ...] = ()
 
 
@@ -152,6 +161,16 @@ class Catalogue(_Frozen):
             for m in self.measures.values()
             if (list_type is None or m.list_type == list_type) and (area is None or m.area == area)
         )
+
+    @property
+    def local_jurisdiction(self) -> Jurisdiction:
+        """The jurisdiction this catalogue is (validation guarantees exactly one)."""
+        return next(j for j in self.jurisdictions.values() if j.local)
+
+    def relaying_department(self, list_type_id: str) -> Department:
+        """The local department an entry of `list_type_id` from elsewhere is recorded under:
+        the list type's first issuer here. Raises KeyError for a list type not defined here."""
+        return self.issuers_of(list_type_id)[0]
 
     def is_recognized(self, jurisdiction_id: str, list_type_id: str) -> bool:
         jurisdiction = self.jurisdictions.get(jurisdiction_id)

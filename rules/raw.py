@@ -96,6 +96,7 @@ class RawItem:
 class RawCatalogue:
     items: tuple[RawItem, ...]
     read_issues: tuple[Issue, ...] = ()
+    source: str = ""  # the directory read, for a problem of the whole catalogue
     _ids: dict[Section, dict[str, RawItem]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -7,6 +7,7 @@ reports once.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
@@ -15,7 +16,16 @@ from pydantic import BaseModel, ValidationError
 
 from domain.vocabulary import PUNITIVE_EFFECTS, ROLE_VALUES, Effect, ListKind, Rel
 from rules.issues import Code, Issue
-from rules.models import MAX_ROLE_DEPTH, Area, Department, Jurisdiction, ListType, Measure, Role
+from rules.models import (
+    DEPARTMENT_PREFIX_PATTERN,
+    MAX_ROLE_DEPTH,
+    Area,
+    Department,
+    Jurisdiction,
+    ListType,
+    Measure,
+    Role,
+)
 from rules.raw import RawCatalogue, RawItem, Section
 
 MODEL_OF: dict[Section, type[BaseModel]] = {
@@ -38,7 +48,7 @@ class Validator(ABC):
 # pydantic error types that mean "right type, value not allowed" rather than "wrong type"
 _VALUE_ERRORS = frozenset(
     {"enum", "literal_error", "too_short", "too_long", "string_too_short", "greater_than"}
-    | {"greater_than_equal", "less_than", "less_than_equal"}
+    | {"greater_than_equal", "less_than", "less_than_equal", "string_pattern_mismatch"}
 )
 
 
@@ -376,6 +386,76 @@ class LocalJurisdictionRecognisesAll(Validator):
                 )
 
 
+def _local_jurisdictions(raw: RawCatalogue) -> list[RawItem]:
+    return [item for item in raw.section(Section.JURISDICTIONS) if item.data.get("local") is True]
+
+
+class OneLocalJurisdiction(Validator):
+    """Exactly one jurisdiction is local: the one whose platform runs this catalogue."""
+
+    def check(self, raw: RawCatalogue) -> Iterator[Issue]:
+        if not raw.items:
+            return  # an empty or unreadable catalogue is reported once, by the reader
+        local = _local_jurisdictions(raw)
+        if not local:
+            message = "no jurisdiction is local; exactly one must be, the one this catalogue is"
+            jurisdictions = raw.section(Section.JURISDICTIONS)
+            if jurisdictions:
+                first = jurisdictions[0]
+                yield Issue(first.file, first.line, Code.LOCAL_JURISDICTION_COUNT, message)
+            else:
+                yield Issue(
+                    raw.source or "jurisdictions", 0, Code.LOCAL_JURISDICTION_COUNT, message
+                )
+        for item in local[1:]:
+            yield item.issue(
+                Code.LOCAL_JURISDICTION_COUNT,
+                f"is local, and so is {local[0].id} ({local[0].file}:{local[0].line}); "
+                "exactly one jurisdiction is local",
+                "local",
+            )
+
+
+class DistinctDepartmentPrefixes(Validator):
+    """No two jurisdictions share a department prefix, so their departments never collide."""
+
+    def check(self, raw: RawCatalogue) -> Iterator[Issue]:
+        first: dict[str, RawItem] = {}
+        for item in raw.section(Section.JURISDICTIONS):
+            prefix = item.text("department_prefix")
+            if prefix is None:
+                continue  # FieldShapes reports it
+            original = first.setdefault(prefix, item)
+            if original is not item:
+                yield item.issue(
+                    Code.DUPLICATE_DEPARTMENT_PREFIX,
+                    f"department_prefix {prefix!r} is already that of {original.id} "
+                    f"({original.file}:{original.line})",
+                    "department_prefix",
+                )
+
+
+class DepartmentsCarryTheLocalPrefix(Validator):
+    """Every department is the local jurisdiction's: its id begins with that prefix, so a
+    partner's issuers (carrying the partner's prefix) can never be taken for local ones."""
+
+    def check(self, raw: RawCatalogue) -> Iterator[Issue]:
+        local = _local_jurisdictions(raw)
+        if len(local) != 1:
+            return  # OneLocalJurisdiction reports it
+        prefix = local[0].text("department_prefix")
+        if prefix is None or not re.fullmatch(DEPARTMENT_PREFIX_PATTERN, prefix):
+            return  # FieldShapes reports it
+        for item in raw.section(Section.DEPARTMENTS):
+            if item.id is not None and not item.id.startswith(prefix):
+                yield item.issue(
+                    Code.DEPARTMENT_PREFIX,
+                    f"id does not begin with {prefix}, the department prefix of the local "
+                    f"jurisdiction {local[0].id}",
+                    "id",
+                )
+
+
 def default_validators() -> tuple[Validator, ...]:
     return (
         FieldShapes(),
@@ -393,6 +473,9 @@ def default_validators() -> tuple[Validator, ...]:
         RolesWithinBasis(),
         EffectFitsListKind(),
         LocalJurisdictionRecognisesAll(),
+        OneLocalJurisdiction(),
+        DistinctDepartmentPrefixes(),
+        DepartmentsCarryTheLocalPrefix(),
     )
 
 

@@ -1,9 +1,9 @@
 """The sanction lists the generator draws from: who issues each, whom it may name, wording.
 
-Issuers are the catalogue's Wenzhou departments (`rules/catalogue/departments.yaml`) for
-every entry: an entry relayed from a partner city keeps its `jurisdiction` and its
-original document number, and is recorded under the Wenzhou department that the list
-type names, as the API records such entries.
+Issuers are the Wenzhou catalogue's departments
+(`rules/catalogues/wenzhou/departments.yaml`) for every entry: an entry relayed from a
+partner city keeps its `jurisdiction` and its original document number, and is recorded
+under the Wenzhou department that the list type names, as the API records such entries.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ LIST_BY_TYPE: Mapping[str, ListSpec] = MappingProxyType({s.list_type: s for s in
 
 @dataclass(frozen=True, slots=True)
 class City:
-    key: str  # jurisdiction value, as in rules/catalogue/jurisdictions.yaml
+    key: str  # jurisdiction value, as in rules/catalogues/wenzhou/jurisdictions.yaml
     short: str  # one-character abbreviation used in document numbers
     court: str  # intermediate court code in case numbers
     name: str
@@ -121,7 +121,7 @@ def default_recognition(list_type: str, jurisdiction: str) -> bool:
 
 
 def catalogue_recognition() -> Recognition:
-    """Recognition as `rules/catalogue/jurisdictions.yaml` says, loaded on first use."""
+    """Recognition as `rules/catalogues/wenzhou/jurisdictions.yaml` says, loaded on first use."""
     from rules.loader import load_catalogue  # only worlds that ask pay for the YAML
 
     @cache

@@ -54,6 +54,7 @@ TEST_KEYS: dict[str, tuple[str, str | None]] = {
     "regulator-key": ("REGULATOR", None),
     "admin-key": ("ADMIN", None),
     "public-key": ("PUBLIC", None),
+    "partner-key": ("PARTNER", None),
 }
 
 

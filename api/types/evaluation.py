@@ -38,7 +38,11 @@ strawberry.enum(Step, name="RatingStep")
 
 @functools.cache
 def evaluation_config() -> EvaluationConfig:
-    """The evaluation data, checked against the catalogue once per process."""
+    """The evaluation data, checked once per process against the catalogue it is written
+    for: rules/evaluation/ holds Wenzhou's weights, bands and partner cities, so it is
+    checked against Wenzhou's packaged catalogue whatever catalogue the instance runs
+    with (another jurisdiction's lacks some of its list types, and is not Wenzhou's
+    partner). The queries below score with the instance's own catalogue."""
     config = default_evaluation()
     problems = cross_check(config, default_catalogue())
     if problems:

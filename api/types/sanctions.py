@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from graphql import GraphQLInputObjectType
 from strawberry.dataloader import DataLoader
 
 from api.auth import Capability, Role
@@ -26,6 +27,23 @@ SubjectRef = Annotated["Subject", strawberry.lazy("api.types.subjects")]
 PathStepRef = Annotated["PathStep", strawberry.lazy("api.types.checks")]
 
 
+@strawberry.type(description="Where an entry relayed from another platform came from.")
+class SanctionSource:
+    jurisdiction: strawberry.ID = strawberry.field(description="The platform it came from.")
+    source_id: strawberry.ID = strawberry.field(description="Its id there.")
+    received_at: dt.datetime = strawberry.field(description="When it first arrived here.")
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> SanctionSource | None:
+        if row.get("sourceJurisdiction") is None:
+            return None
+        return cls(
+            jurisdiction=strawberry.ID(row["sourceJurisdiction"]),
+            source_id=strawberry.ID(row["sourceId"]),
+            received_at=row["receivedAt"],
+        )
+
+
 @strawberry.type
 class Sanction:
     id: strawberry.ID
@@ -39,6 +57,10 @@ class Sanction:
     reason: str
     lifted_at: dt.datetime | None
     responsible_person_ids: list[strawberry.ID]
+    source: SanctionSource | None = strawberry.field(
+        description="Where a relayed entry came from (a partner's feed or a list file); "
+        "null for an entry issued here."
+    )
     list_type_id: strawberry.Private[str]
     issuer_id: strawberry.Private[str]
     subject_id: strawberry.Private[str]
@@ -75,6 +97,7 @@ class Sanction:
             responsible_person_ids=[
                 strawberry.ID(p) for p in row.get("responsiblePersonIds") or []
             ],
+            source=SanctionSource.of(row),
             list_type_id=row["listType"],
             issuer_id=row["issuerId"],
             subject_id=row["subjectId"],
@@ -118,6 +141,9 @@ class SanctionInput:
     valid_to: dt.date | None = None
     document_no: str
     reason: str
+    # the contract's default; each instance's schema has its own jurisdiction here
+    # (`home_jurisdiction_default`), so the exported schema, an instance of the default
+    # settings, shows "wenzhou"
     jurisdiction: strawberry.ID | None = strawberry.ID("wenzhou")
     responsible_person_ids: list[strawberry.ID] | None = None
 
@@ -155,7 +181,17 @@ def _actor(info: Info, what: str) -> sanctions.Actor:
     )
 
 
-def _request(input: SanctionInput) -> sanctions.SanctionRequest:
+def home_jurisdiction_default(schema: strawberry.Schema, jurisdiction: str) -> None:
+    """An issuer's sanction without `jurisdiction` is the instance's own: on this schema,
+    `SanctionInput.jurisdiction` defaults to `jurisdiction`. Set on graphql-core's input
+    field, which both fills in an omitted field and prints the default in the SDL and
+    introspection, so what a client reads is what it gets."""
+    input_type = schema._schema.type_map["SanctionInput"]
+    assert isinstance(input_type, GraphQLInputObjectType)
+    input_type.fields["jurisdiction"].default_value = jurisdiction
+
+
+def _request(input: SanctionInput, home: str) -> sanctions.SanctionRequest:
     return sanctions.SanctionRequest(
         client_id=str(input.id) if input.id is not None else None,
         list_type=str(input.list_type),
@@ -166,7 +202,7 @@ def _request(input: SanctionInput) -> sanctions.SanctionRequest:
         valid_to=input.valid_to,
         document_no=input.document_no,
         reason=input.reason,
-        jurisdiction=str(input.jurisdiction) if input.jurisdiction is not None else "wenzhou",
+        jurisdiction=str(input.jurisdiction) if input.jurisdiction is not None else home,
         responsible_person_ids=tuple(str(p) for p in input.responsible_person_ids or ()),
     )
 
@@ -256,7 +292,10 @@ class SanctionMutation:
         actor = _actor(info, "imposeSanction")
         # its event reaches subscribers through the event log (api.event_tail)
         row, _ = await sanctions.impose(
-            info.context.graph, info.context.catalogue, _request(input), actor
+            info.context.graph,
+            info.context.catalogue,
+            _request(input, home=info.context.catalogue.local_jurisdiction.id),
+            actor,
         )
         return Sanction.of(row)
 

@@ -98,8 +98,15 @@ export interface SanctionRow {
   reason: string;
   recognized: boolean;
   jurisdiction: string;
+  /** Where a relayed entry came from; null for an entry issued here. */
+  source: SanctionSource | null;
   listType: ListTypeRef;
   issuer: Department;
+}
+export interface SanctionSource {
+  jurisdiction: string;
+  sourceId: string;
+  receivedAt: string;
 }
 export interface SubjectRow {
   id: string;
@@ -162,6 +169,7 @@ export interface ImpactedSubject {
 
 const SANCTION_FIELDS = `
   id status decidedOn validFrom validTo liftedAt documentNo reason recognized jurisdiction
+  source { jurisdiction sourceId receivedAt }
   listType { id name kind } issuer { id name }`;
 
 const SUBJECT_FIELDS = `

@@ -161,3 +161,11 @@ export function formatShare(ratio: number): string {
   const pct = ratio * 100;
   return `${pct >= 10 ? pct.toFixed(0) : pct.toFixed(1)}%`;
 }
+
+/** An instant as the city's wall-clock time (UTC+8, as the toolbar's day): 2025-03-02 10:05. */
+export function cityTime(instant: string | null | undefined): string {
+  if (!instant) return "—";
+  const ms = Date.parse(instant);
+  if (Number.isNaN(ms)) return instant;
+  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 16).replace("T", " ");
+}

@@ -1,4 +1,5 @@
-// The regulator's console: search → credit file → related-party graph → check → impact.
+// The regulator's console: search → credit file → related-party graph → check → impact;
+// and, as a second view, the exchange with partner cities.
 
 import "./style.css";
 import {
@@ -34,11 +35,14 @@ import {
   RELATION,
   ROLE,
   STATUS,
+  cityTime,
   district,
   en,
   zh,
 } from "./labels";
 import { fetchEvaluation } from "./evaluation";
+import { exchangeFailure, fetchExchange, renderExchange, type ExchangeStatus } from "./exchange";
+import { cityName, isForeign, loadJurisdictions, localJurisdiction } from "./jurisdictions";
 import { fetchRelated, relatedAvailable } from "./related";
 
 interface ConsoleState {
@@ -50,6 +54,8 @@ interface ConsoleState {
   listTypes: ListTypeRef[];
   searchAfter: string | null;
   layouts: number;
+  view: "subjects" | "exchange";
+  exchange: ExchangeStatus | null;
 }
 
 const state: ConsoleState = {
@@ -61,6 +67,8 @@ const state: ConsoleState = {
   listTypes: [],
   searchAfter: null,
   layouts: 0,
+  view: "subjects",
+  exchange: null,
 };
 
 let busy = 0;
@@ -142,6 +150,8 @@ async function verifyKey(): Promise<void> {
     }
     showKeyStatus("已保存 saved ✓", true);
     if (state.listTypes.length === 0) await loadListTypes();
+    await loadCities();
+    if (state.view === "exchange") void loadExchange();
   } catch (err) {
     showKeyStatus("无效 invalid", false);
     toast(explain(err));
@@ -285,7 +295,31 @@ function sanctionItem(s: SanctionRow): HTMLLIElement {
       s.liftedAt ? h("span", null, "移出 ", h("small", null, "lifted "), s.liftedAt.slice(0, 10)) : null,
     ),
     h("div", { class: "sanction-meta" }, s.issuer.name, " · ", s.documentNo),
+    origin(s),
     h("div", { class: "sanction-reason" }, s.reason),
+  );
+}
+
+/** Where an entry comes from, when not from here: the city, the platform it was relayed
+ * from (with its id there), and whether it applies here at all. Nothing for a local entry. */
+function origin(s: SanctionRow): HTMLElement | null {
+  const foreign = isForeign(s.jurisdiction);
+  if (!foreign && !s.source && s.recognized) return null;
+  return h(
+    "div",
+    { class: "sanction-origin", "data-jurisdiction": s.jurisdiction },
+    foreign ? h("span", { class: "city" }, "来自 ", h("small", null, "from "), cityName(s.jurisdiction)) : null,
+    s.source
+      ? h(
+          "span",
+          { class: "relayed", "data-source": s.source.jurisdiction },
+          "转自 ",
+          h("small", null, "relayed from "),
+          cityName(s.source.jurisdiction),
+          ` (id there: ${s.source.sourceId}, received ${cityTime(s.source.receivedAt)})`,
+        )
+      : null,
+    s.recognized ? null : h("span", { class: "not-recognized" }, "本地不适用 ", h("small", null, "not recognised here")),
   );
 }
 
@@ -585,7 +619,8 @@ function fillSanctionSelect(sanctions: SanctionRow[]): void {
   const select = $("#impact-sanction") as HTMLSelectElement;
   clear(select);
   for (const s of sanctions) {
-    select.appendChild(h("option", { value: s.id }, `${s.listType.name} · ${zh(STATUS, s.status)} · ${s.decidedOn}`));
+    const city = isForeign(s.jurisdiction) ? ` · ${cityName(s.jurisdiction)}` : "";
+    select.appendChild(h("option", { value: s.id }, `${s.listType.name}${city} · ${zh(STATUS, s.status)} · ${s.decidedOn}`));
   }
   if (sanctions.length === 0) select.appendChild(h("option", { value: "" }, "无记录 none"));
   select.disabled = sanctions.length === 0;
@@ -731,7 +766,56 @@ function initToolbar(): void {
   });
 }
 
+// ---- views and the exchange ------------------------------------------------------------
+
+function showView(view: ConsoleState["view"]): void {
+  const changed = state.view !== view;
+  state.view = view;
+  $("main.layout").hidden = view !== "subjects";
+  $("#exchange-view").hidden = view !== "exchange";
+  $("#tab-subjects").classList.toggle("active", view === "subjects");
+  $("#tab-exchange").classList.toggle("active", view === "exchange");
+  // the way back leads to the subject open before
+  $("#tab-subjects").setAttribute("href", state.subject ? `#/subject/${state.subject.id}` : "#/");
+  if (changed && view === "subjects") graph.cy.resize(); // drawn while hidden: size unknown
+}
+
+async function loadExchange(): Promise<void> {
+  const box = $("#exchange");
+  try {
+    const status = await fetchExchange();
+    state.exchange = status;
+    clear(box, renderExchange(status));
+  } catch (err) {
+    state.exchange = null;
+    console.warn(err);
+    clear(box, exchangeFailure(err));
+  }
+}
+
+async function loadCities(): Promise<void> {
+  try {
+    if (!(await loadJurisdictions())) return;
+  } catch (err) {
+    console.warn(err); // the ids are shown instead of the cities' names
+    return;
+  }
+  const local = localJurisdiction();
+  if (local) $("#local-city").textContent = `${local.name} ${local.id}`;
+  if (state.subject) {
+    renderFile(state.subject); // the origin lines name the cities now
+    fillSanctionSelect(state.subject.sanctions ?? []);
+    void loadEvaluation(state.subject);
+  }
+}
+
 function route(): void {
+  if (/^#\/exchange/.test(location.hash)) {
+    showView("exchange");
+    void loadExchange();
+    return;
+  }
+  showView("subjects");
   const m = /^#\/subject\/([0-9A-Za-z]+)/.exec(location.hash);
   if (m && m[1] !== state.subject?.id) void openSubject(m[1]!);
 }
@@ -751,6 +835,8 @@ window.__console = {
   impact: () => state.impact,
   nodePosition: (id: string) => graph.pagePosition(id),
   open: (id: string) => openSubject(id),
+  view: () => state.view,
+  exchange: () => state.exchange,
 };
 
 initKey();
@@ -758,9 +844,10 @@ initSearch();
 initCheck();
 initImpact();
 initToolbar();
+$("#exchange-refresh").addEventListener("click", () => void loadExchange());
 window.addEventListener("hashchange", route);
 document.body.dataset.ready = "true";
 void (async () => {
-  await loadListTypes();
+  await Promise.all([loadListTypes(), loadCities()]);
   route();
 })();

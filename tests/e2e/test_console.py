@@ -1,10 +1,11 @@
 """The regulator's console and GraphiQL, end to end: the real app over a real Neo4j, driven
-in Debian's headless Chromium by playwright-core (tests/e2e/console_e2e.mjs and
-graphiql_e2e.mjs), through the public GraphQL API only. Screenshots go to
-test-artifacts/console/ and test-artifacts/graphiql/."""
+in Debian's headless Chromium by playwright-core (tests/e2e/console_e2e.mjs,
+exchange_e2e.mjs and graphiql_e2e.mjs), through the public GraphQL API only. Screenshots go
+to test-artifacts/console/, test-artifacts/console-exchange/ and test-artifacts/graphiql/."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import os
@@ -21,6 +22,9 @@ from api.console import CONTENT_SECURITY_POLICY, console_routes
 from api.graphiql import CONTENT_SECURITY_POLICY as GRAPHIQL_CSP
 from api.settings import PROJECT_ROOT
 from graph_model.driver import Graph
+from graph_model.exchange import status
+from graph_model.exchange.apply import Incoming, apply_events
+from rules.loader import load_catalogue
 from tests.bundles import write_bundle
 from tests.conftest import ApiServer
 from tests.integration.helpers import enterprise_id, link, register
@@ -31,8 +35,10 @@ CONSOLE_DIR = PROJECT_ROOT / "console"
 BUNDLE = PROJECT_ROOT / "api" / "static" / "console" / "index.html"
 GRAPHIQL_BUNDLE = PROJECT_ROOT / "api" / "static" / "graphiql" / "graphiql.html"
 DRIVER = Path(__file__).with_name("console_e2e.mjs")
+EXCHANGE_DRIVER = Path(__file__).with_name("exchange_e2e.mjs")
 GRAPHIQL_DRIVER = Path(__file__).with_name("graphiql_e2e.mjs")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "console"
+EXCHANGE_ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "console-exchange"
 GRAPHIQL_ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "graphiql"
 # a cold Neo4j plans each query once (seconds for the larger ones): generous per step
 STEP_TIMEOUT_MS = 45_000
@@ -231,6 +237,193 @@ def test_console_end_to_end(
         "04-impact.png",
         "05-preview.png",
     ]
+
+
+# ---- entries relayed from partner cities, and the Exchange view ----------------------------
+
+JIAXING_URL = "http://jiaxing.invalid/graphql"
+JINHUA_URL = "http://jinhua.invalid/graphql"
+PULL_ERROR = "HTTP 502 from jiaxing: bad gateway"
+
+
+def _feed_entry(
+    source: str, source_id: str, list_type: str, subject: str, name: str
+) -> dict[str, Any]:
+    """A FeedSanction of `source`'s, as a pull hands it to graph_model.exchange.apply."""
+    return {
+        "id": source_id,
+        "listType": list_type,
+        "subjectId": subject,
+        "subjectKind": "ENTERPRISE",
+        "subjectName": name,
+        "issuer": "某地中级人民法院",
+        "jurisdiction": source,
+        "decidedOn": dt.date(2025, 3, 1),
+        "validFrom": dt.date(2025, 3, 1),
+        "validTo": None,
+        "status": "ACTIVE",
+        "documentNo": "（2025）浙04执12号",
+        "reason": "有履行能力而拒不履行生效法律文书确定的义务",
+        "liftedAt": None,
+    }
+
+
+@pytest.fixture
+async def relayed(api_server: ApiServer, empty_graph: Graph) -> dict[str, Any]:
+    """A Wenzhou firm with a local entry, an entry relayed from Jiaxing (recognised here) and
+    one from Jinhua (a list type Wenzhou does not recognise from Jinhua); Jiaxing also sent an
+    event on a list this catalogue lacks (kept aside), and its last pull failed."""
+    name = "温州市鹿城区禾城贸易有限公司"
+    company = enterprise_id("330302")
+    register(api_server, company, "ENTERPRISE", name, district="330302")
+    local = impose(api_server, subjectId=company, decidedOn="2025-01-10")
+    catalogue = load_catalogue()
+    at = dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC)
+    jiaxing = await apply_events(
+        empty_graph,
+        catalogue,
+        "jiaxing",
+        [
+            Incoming(
+                "jx-ev-1",
+                "IMPOSED",
+                at,
+                _feed_entry("jiaxing", "JX-2025-001", "DISHONEST_JUDGMENT_DEBTOR", company, name),
+            ),
+            Incoming(
+                "jx-ev-2",
+                "IMPOSED",
+                at,
+                _feed_entry("jiaxing", "JX-2025-002", "NOT_A_LIST", company, name),
+            ),
+        ],
+        url=JIAXING_URL,
+    )
+    jinhua = await apply_events(
+        empty_graph,
+        catalogue,
+        "jinhua",
+        [
+            Incoming(
+                "jh-ev-1",
+                "IMPOSED",
+                at,
+                _feed_entry("jinhua", "JH-2025-007", "MAJOR_TAX_VIOLATION", company, name),
+            )
+        ],
+        url=JINHUA_URL,
+    )
+    assert (jiaxing.applied, len(jiaxing.kept_aside), jinhua.applied) == (1, 1, 1)
+    now = dt.datetime.now(dt.UTC)
+    await status.record_pull(empty_graph, "jiaxing", url=JIAXING_URL, error=PULL_ERROR, at=now)
+    await status.record_pull(empty_graph, "jinhua", url=JINHUA_URL, error=None, at=now)
+    kept = await status.kept_aside(empty_graph, None, 10)
+    return {"company": company, "local": local["id"], "keptReason": kept[0]["reason"]}
+
+
+def _public_key(api: ApiServer) -> str:
+    body = api.post("{ exchangeStatus { publicKey } }", key="regulator-key")
+    assert "errors" not in body, body
+    key: str = body["data"]["exchangeStatus"]["publicKey"]
+    return key
+
+
+def _assert_clean(observed: dict[str, Any]) -> None:
+    assert observed["foreignRequests"] == []
+    assert observed["pageErrors"] == []
+    assert observed["consoleErrors"] == []
+    assert observed["cspViolations"] == []
+
+
+def test_console_shows_relayed_entries_and_the_exchange(
+    browser_ready: None, api_server: ApiServer, relayed: dict[str, Any], tmp_path: Path
+) -> None:
+    observed = _drive(
+        EXCHANGE_DRIVER,
+        EXCHANGE_ARTIFACTS,
+        api_server,
+        tmp_path,
+        key="regulator-key",
+        subject=relayed["company"],
+    )
+    _assert_clean(observed)
+    steps = observed["steps"]
+    assert steps["load"]["city"] == "温州 wenzhou"  # the local jurisdiction, from the API
+
+    # the file: a local entry says nothing of its origin; a relayed one names its city and
+    # where it was relayed from, with its id there; one not recognised here says so
+    entries = {e["id"]: e for e in steps["entries"]["entries"]}
+    assert set(entries) == {relayed["local"], "jiaxing/JX-2025-001", "jinhua/JH-2025-007"}
+    assert entries[relayed["local"]]["origin"] is None
+    from_jiaxing = entries["jiaxing/JX-2025-001"]
+    assert "嘉兴" in from_jiaxing["city"]
+    assert from_jiaxing["relayedFrom"] == "jiaxing"
+    assert "relayed from 嘉兴 (id there: JX-2025-001, received " in from_jiaxing["origin"]
+    assert from_jiaxing["notRecognized"] is False
+    from_jinhua = entries["jinhua/JH-2025-007"]
+    assert "金华" in from_jinhua["city"]
+    assert from_jinhua["notRecognized"] is True
+    assert "not recognised here" in from_jinhua["origin"]
+    options = {o["id"]: o["text"] for o in steps["entries"]["impactOptions"]}
+    assert "嘉兴" in options["jiaxing/JX-2025-001"]
+    assert "嘉兴" not in options[relayed["local"]] and "金华" not in options[relayed["local"]]
+
+    # the Exchange view: this instance and its key, each source's counts, what was kept aside
+    exchange = steps["exchange"]
+    assert exchange["view"] == "exchange" and exchange["visible"] is True
+    assert exchange["hash"] == "#/exchange"
+    assert exchange["error"] is None
+    assert exchange["jurisdiction"] == "wenzhou" and "温州" in exchange["identity"]
+    assert exchange["publicKey"] == _public_key(api_server)
+    assert exchange["keyId"]
+    sources = {s["source"]: s for s in exchange["sources"]}
+    assert set(sources) == {"jiaxing", "jinhua"}
+    jx = sources["jiaxing"]
+    assert "嘉兴" in jx["city"] and jx["url"] == JIAXING_URL
+    assert (jx["applied"], jx["kept-aside"], jx["entries"]) == ("1", "1", "1")
+    assert jx["last-error"] == PULL_ERROR
+    assert jx["failing"] is True and jx["errorHighlighted"] is True
+    assert jx["last-pull"] != "—" and jx["last-success"] == "—"  # never pulled successfully
+    jh = sources["jinhua"]
+    assert "金华" in jh["city"]
+    assert (jh["applied"], jh["kept-aside"], jh["entries"]) == ("1", "0", "1")
+    assert jh["failing"] is False and jh["last-error"] == "—" and jh["last-success"] != "—"
+    assert exchange["noSources"] is None and exchange["noneKept"] is None
+    [kept] = exchange["keptAside"]
+    assert (kept["source"], kept["event"]) == ("jiaxing", "jx-ev-2")
+    assert "NOT_A_LIST" in relayed["keptReason"]
+    assert relayed["keptReason"] in kept["cells"]
+    assert {"IMPOSED", "JX-2025-002", "jx-ev-2"} <= set(kept["cells"])
+
+    # the key is copied as shown; the way back finds the file and graph as they were
+    assert steps["copy"]["clipboard"] == exchange["publicKey"]
+    back = steps["back"]
+    assert back["visible"] is True and back["subject"] == relayed["company"]
+    assert back["hash"] == f"#/subject/{relayed['company']}"
+    assert back["graphWidth"] > 100
+
+    assert sorted(p.name for p in EXCHANGE_ARTIFACTS.glob("*.png")) == [
+        "01-relayed-entries.png",
+        "02-exchange.png",
+    ]
+
+
+def test_the_exchange_view_says_what_to_do_before_any_pull(
+    browser_ready: None, api_server: ApiServer, empty_graph: Graph, tmp_path: Path
+) -> None:
+    observed = _drive(
+        EXCHANGE_DRIVER, EXCHANGE_ARTIFACTS, api_server, tmp_path, key="regulator-key"
+    )
+    _assert_clean(observed)
+    exchange = observed["steps"]["exchange"]
+    assert exchange["error"] is None
+    assert exchange["sources"] == [] and exchange["keptAside"] == []
+    assert "no partner pulled yet" in exchange["noSources"]
+    assert "creditlink exchange pull" in exchange["noSources"]
+    assert "nothing kept aside" in exchange["noneKept"]
+    assert exchange["publicKey"] == _public_key(api_server)
+    assert observed["steps"]["copy"]["clipboard"] == exchange["publicKey"]
+    assert observed["steps"]["back"]["hash"] == "#/"
 
 
 GRAPHIQL_QUERY = '{ linkageStats(from: "2020-01-01T00:00:00Z") { area checks } }'  # REGULATOR

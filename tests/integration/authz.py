@@ -36,12 +36,13 @@ SCHEMA: GraphQLSchema = build_schema()._schema
 
 # -- the matrix's columns: every role, and a key nobody issued -------------------------------
 
-PUBLIC, APPROVAL, ISSUER, REGULATOR, ADMIN = (
+PUBLIC, APPROVAL, ISSUER, REGULATOR, ADMIN, PARTNER = (
     Role.PUBLIC,
     Role.APPROVAL_SYSTEM,
     Role.ISSUER,
     Role.REGULATOR,
     Role.ADMIN,
+    Role.PARTNER,
 )
 CALLERS: dict[str, str | None] = {
     "no key": None,
@@ -50,6 +51,7 @@ CALLERS: dict[str, str | None] = {
     "court-key": "court-key",
     "regulator-key": "regulator-key",
     "admin-key": "admin-key",
+    "partner-key": "partner-key",
 }
 
 
@@ -60,7 +62,9 @@ def role_of(key: str | None) -> Role | None:
     return Role(TEST_KEYS[key][0]) if key in TEST_KEYS else None
 
 
-ALL = frozenset(Role)
+# a partner platform's key reads the sanction feed and nothing else, the public catalogue
+# included (contract, Part two)
+ALL = frozenset(Role) - {PARTNER}
 KEYED = frozenset({APPROVAL, ISSUER, REGULATOR, ADMIN})  # READ_SUBJECT and CHECK
 REGULATORS = frozenset({REGULATOR, ADMIN})
 ISSUERS = frozenset({ISSUER, ADMIN})
@@ -120,6 +124,9 @@ EXPECTED: dict[str, frozenset[Role]] = {
     "recordFeedback": frozenset({APPROVAL, ISSUER, ADMIN}),
     # Mutation: supervision
     "drawInspections": REGULATORS,
+    # exchange between platforms (api/types/exchange.py)
+    "sanctionFeed": frozenset({PARTNER, REGULATOR, ADMIN}),
+    "exchangeStatus": REGULATORS,
     # Subscription
     "sanctionEvents": KEYED,
 }

@@ -18,6 +18,7 @@ import pytest
 from api import keys_watch
 from api.app import ensure_demo_keys, load_keyring
 from api.auth import (
+    DEMO_KEYS,
     PUBLIC,
     KeyRing,
     KeysFileError,
@@ -148,7 +149,9 @@ def test_demo_keys_are_created_private_and_hold_digests_only(
     assert stat.S_IMODE(text.stat().st_mode) == 0o600
 
     content = toml.read_text(encoding="utf-8")
-    assert "\nkey =" not in content and content.count("key_sha256 =") == len(generated) == 6
+    assert "\nkey =" not in content and content.count("key_sha256 =") == len(generated) == len(
+        DEMO_KEYS
+    )
     ring = load_keys(toml, {"wz-public-resources", "wz-intermediate-court", "wz-tax"})
     lines = text.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(generated)
@@ -184,7 +187,7 @@ def test_a_stale_plain_text_file_is_replaced(tmp_path: Path) -> None:
     settings.demo_keys_text_file.write_text("old keys that no longer work\n", encoding="utf-8")
     settings.demo_keys_text_file.chmod(0o644)
     generated = ensure_demo_keys(settings)
-    assert len(generated) == 6
+    assert len(generated) == len(DEMO_KEYS)
     assert stat.S_IMODE(settings.demo_keys_text_file.stat().st_mode) == 0o600
     assert "old keys" not in settings.demo_keys_text_file.read_text(encoding="utf-8")
     assert ensure_demo_keys(settings) == []  # once only: the keys are shown when generated

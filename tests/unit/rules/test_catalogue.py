@@ -78,6 +78,7 @@ LIST_TYPES: dict[str, tuple[ListKind, set[str]]] = {
     "CREDIT_MODEL_UNIT": (ListKind.RED, {"wz-drc"}),
 }
 PARTNERS = ("jiaxing", "jinhua", "huzhou")
+ABOVE = ("zhejiang", "national")  # the provincial and national platforms
 
 
 @pytest.fixture(scope="module")
@@ -199,15 +200,37 @@ def test_an_incentive_and_a_punitive_measure_share_an_area(catalogue: Catalogue)
 
 def test_jurisdictions(catalogue: Catalogue) -> None:
     jurisdictions = catalogue.jurisdictions
-    assert set(jurisdictions) == {"wenzhou", *PARTNERS}
+    assert set(jurisdictions) == {"wenzhou", *PARTNERS, *ABOVE}
     assert jurisdictions["wenzhou"].local
+    assert catalogue.local_jurisdiction is jurisdictions["wenzhou"]
     assert set(jurisdictions["wenzhou"].recognized_list_types) == set(catalogue.list_types)
+    prefixes = {j.id: j.department_prefix for j in jurisdictions.values()}
+    assert prefixes == {
+        "wenzhou": "wz-",
+        "jiaxing": "jx-",
+        "jinhua": "jh-",
+        "huzhou": "hz-",
+        "zhejiang": "zj-",
+        "national": "cn-",
+    }
     black = {lt.id for lt in catalogue.list_types.values() if lt.kind is ListKind.BLACK}
     recognised = [frozenset(jurisdictions[p].recognized_list_types) for p in PARTNERS]
     for partner, lists in zip(PARTNERS, recognised, strict=True):
         assert not jurisdictions[partner].local
         assert black - lists, f"{partner} recognises every black list"
     assert len(set(recognised)) == len(PARTNERS)
+    # the platforms above relay the national lists, not the city's own
+    national = set(catalogue.list_types) - {"TAX_ARREARS_WATCH", "CREDIT_MODEL_UNIT"}
+    for source in ABOVE:
+        assert not jurisdictions[source].local
+        assert set(jurisdictions[source].recognized_list_types) == national
+
+
+def test_the_relaying_department_is_the_list_types_first_issuer(catalogue: Catalogue) -> None:
+    assert catalogue.relaying_department("DISHONEST_JUDGMENT_DEBTOR").id == "wz-intermediate-court"
+    assert catalogue.relaying_department("SOCIAL_INSURANCE_DISHONEST").id == "wz-hrss"
+    with pytest.raises(KeyError):
+        catalogue.relaying_department("NO_SUCH_LIST")
 
 
 # ------------------------------------------------------------------ broken samples
@@ -238,6 +261,11 @@ ONE_DEFECT = [
     ("unknown_relation", Code.UNKNOWN_RELATION, "roles.yaml", 11),
     ("unknown_link_role", Code.UNKNOWN_LINK_ROLE, "roles.yaml", 18),
     ("local_jurisdiction_incomplete", Code.LOCAL_JURISDICTION_INCOMPLETE, "jurisdictions.yaml", 2),
+    ("no_local_jurisdiction", Code.LOCAL_JURISDICTION_COUNT, "jurisdictions.yaml", 2),
+    ("several_local_jurisdictions", Code.LOCAL_JURISDICTION_COUNT, "jurisdictions.yaml", 3),
+    ("duplicate_department_prefix", Code.DUPLICATE_DEPARTMENT_PREFIX, "jurisdictions.yaml", 3),
+    ("bad_department_prefix", Code.BAD_VALUE, "jurisdictions.yaml", 3),
+    ("department_prefix", Code.DEPARTMENT_PREFIX, "base.yaml", 9),
 ]
 
 
@@ -285,8 +313,19 @@ def test_all_defects_of_a_catalogue_are_reported() -> None:
 
 
 def test_issue_text_names_file_line_and_code() -> None:
-    issue = Issue("rules/catalogue/measures/x.yaml", 12, Code.UNKNOWN_ROLE, "measure M-1: …")
-    assert str(issue) == "rules/catalogue/measures/x.yaml:12: unknown-role: measure M-1: …"
+    issue = Issue(
+        "rules/catalogues/wenzhou/measures/x.yaml", 12, Code.UNKNOWN_ROLE, "measure M-1: …"
+    )
+    assert str(issue) == "rules/catalogues/wenzhou/measures/x.yaml:12: unknown-role: measure M-1: …"
+
+
+def test_a_catalogue_without_jurisdictions_has_no_local_one(tmp_path: Path) -> None:
+    base = (BROKEN / "department_prefix" / "base.yaml").read_text(encoding="utf-8")
+    (tmp_path / "base.yaml").write_text(base.replace("jx-amr", "wz-amr-jx"), encoding="utf-8")
+    issues = check_catalogue(tmp_path)
+    assert [(i.code, i.file, i.line) for i in issues] == [
+        (Code.LOCAL_JURISDICTION_COUNT, tmp_path.as_posix(), 0)
+    ]
 
 
 def test_an_empty_directory_is_not_a_catalogue(tmp_path: Path) -> None:
@@ -307,8 +346,8 @@ def test_main_check_summarises_a_valid_catalogue() -> None:
     out = io.StringIO()
     assert main_check(None, out=out) == 0
     summary = out.getvalue().strip()
-    assert summary.startswith("catalogue OK: 10 areas, 23 departments, 14 list types, ")
-    assert summary.endswith(" measures, 9 roles, 4 jurisdictions")
+    assert summary.startswith("catalogue of wenzhou OK: 10 areas, 23 departments, 14 list types, ")
+    assert summary.endswith(" measures, 9 roles, 6 jurisdictions")
 
 
 def test_main_check_prints_one_issue_per_line() -> None:

@@ -1,0 +1,1 @@
+"""Exchange between platforms: signed feed pages, pulling partners, importing lists."""

@@ -1,0 +1,1 @@
+"""Exchange between platforms: the feed this instance publishes, what it takes from others."""
