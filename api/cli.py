@@ -147,6 +147,7 @@ def cmd_serve(settings: Settings) -> int:
     from api.app import create_app, ensure_demo_keys
     from api.auth import KeysFileError
     from api.draining import DrainingServer
+    from api.exchange.signing import SigningKeyError
     from api.logging_setup import configure_logging
     from api.server import server_config
 
@@ -162,6 +163,9 @@ def cmd_serve(settings: Settings) -> int:
         print(f"creditlink: bad API keys file: {exc}", file=sys.stderr)
         if settings.api_keys_file is None:
             print(f"(delete {settings.keys_file} to generate new demo keys)", file=sys.stderr)
+        return 2
+    except SigningKeyError as exc:
+        print(f"creditlink: bad setting: CREDITLINK_SIGNING_KEY_FILE: {exc}", file=sys.stderr)
         return 2
     print(f"GraphQL: http://{settings.host}:{settings.port}/graphql")
     print(f"Console: http://{settings.host}:{settings.port}/console")
