@@ -72,7 +72,8 @@ ADVANCE_SOURCE = (
 KNOWN = (
     "RETURN "
     f"COLLECT {{ UNWIND $sanctionIds AS id MATCH (s:{Label.SANCTION.value} {{id: id}}) "
-    "RETURN s {.id, .liftKind, .liftedAt, .liftReason} } AS sanctions, "
+    "RETURN s {.id, .liftKind, .liftedAt, .liftReason, history: coalesce(s.history, [])} } "
+    "AS sanctions, "
     f"COLLECT {{ UNWIND $subjectIds AS id MATCH (p:{Label.SUBJECT.value} {{id: id}}) "
     "RETURN p {.id, .kind} } AS subjects"
 )
@@ -239,8 +240,19 @@ def _plan(
 ) -> _Plan:
     plan = _Plan()
     refused_entries: set[str] = set()
+    # the events each entry here has had applied (its history names them): under the
+    # source's lock, so an event is applied once however many pulls or imports race
+    mark = f"|exchange:{source}|"
+    applied = {
+        sid: {h.rsplit("|", 1)[1] for h in entry.get("history") or () if mark in h}
+        for sid, entry in known.items()
+    }
     for event in events:
         raw_id = str(event.sanction.get("id"))[:MAX_ID]
+        done = applied.setdefault(local_id(source, raw_id), set())
+        if event.event_id[:MAX_ID] in done:
+            plan.unchanged += 1
+            continue
         try:
             entry = _checked(event, source, catalogue)
             sid = entry["id"]
@@ -293,8 +305,9 @@ def _plan(
             entry["liftReason"] = f"{event.kind} in {source}" if entry["liftedAt"] else None
         plan.sanctions[sid] = entry
         plan.history.setdefault(sid, []).append(
-            f"{event.at.isoformat()}|{event.kind}|exchange:{source}|{event.event_id[:MAX_ID]}"
+            f"{event.at.isoformat()}|{event.kind}{mark}{event.event_id[:MAX_ID]}"
         )
+        done.add(event.event_id[:MAX_ID])
         plan.events.append(
             event_log.event_row(
                 LOCAL_KIND[event.kind], entry, event.at, lift_kind=LIFT_KIND.get(event.kind)

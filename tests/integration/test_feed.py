@@ -308,6 +308,14 @@ async def test_events_that_cannot_be_applied_are_kept_aside_with_their_reason(
     )
     # an imposition applied again changes nothing, not even the revocation that followed it
     assert again.applied == 0 and again.unchanged == 1
+    # a change applied before is not applied again either (its event id is in the history)
+    history = "MATCH (s:Sanction {id: 'jiaxing/S-E1'}) RETURN size(s.history) AS n"
+    before = (await graph.read(history))[0]["n"]
+    replayed = await apply_events(
+        graph, CATALOGUE, "jiaxing", [event("E7", kind="REVOKED", id="S-E1")]
+    )
+    assert (replayed.applied, replayed.unchanged) == (0, 1)
+    assert (await graph.read(history))[0]["n"] == before
     rows = await graph.read("MATCH (r:ExchangeRejection) RETURN count(r) AS n")
     assert rows[0]["n"] == 5
     entries = await graph.read(
