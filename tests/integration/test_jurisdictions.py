@@ -34,6 +34,8 @@ JIAXING_LISTS = {
     "GOV_PROCUREMENT_BAD_RECORD",
     "TAX_A_LEVEL",
     "CUSTOMS_AEO",
+    # kept in Jiaxing, not recognised by Wenzhou from it
+    "CUSTOMS_DISHONEST",
 }
 IMPOSE = """
 mutation($input: SanctionInput!) {
