@@ -62,12 +62,13 @@ LOCK_SOURCE = (
     f"MERGE {_SOURCE} ON CREATE SET x.createdAt = datetime(), x.applied = 0 "
     "SET x._lock = true REMOVE x._lock RETURN x.cursor AS cursor"
 )
-# `applied` counts applications: an event applied again (a list file imported twice) counts
-# again; what is kept aside is counted from the kept events themselves (graph_model.
-# exchange.status), which are kept once
+# `applied` counts the events applied (one applied before is skipped, not counted), and
+# `lastAppliedAt` moves only when one was; what is kept aside is counted from the kept
+# events themselves (graph_model.exchange.status), which are kept once
 ADVANCE_SOURCE = (
     f"MATCH {_SOURCE} SET x.cursor = coalesce($cursor, x.cursor), "
-    "x.applied = x.applied + $applied, x.lastAppliedAt = $now, x.url = coalesce($url, x.url)"
+    "x.applied = x.applied + $applied, x.url = coalesce($url, x.url), "
+    "x.lastAppliedAt = CASE WHEN $applied > 0 THEN $now ELSE x.lastAppliedAt END"
 )
 KNOWN = (
     "RETURN "

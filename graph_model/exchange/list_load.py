@@ -16,24 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from domain.errors import Conflict
-from domain.vocabulary import Label
 from graph_model.driver import Graph
-from graph_model.exchange.apply import apply_events, local_id
+from graph_model.exchange.apply import apply_events
 from graph_model.exchange.list_file import Checked, Line, Report, Scanner, Stamp
 from rules.models import Catalogue
-
-# `apply._plan` records each applied event in its entry's history as
-# `<at>|<kind>|exchange:<source>|<event id>`: the events of `$rows` found there
-APPLIED_BEFORE = (
-    "UNWIND $rows AS row "
-    f"MATCH (s:{Label.SANCTION.value} {{id: row.sanction}}) "
-    "WHERE any(h IN coalesce(s.history, []) WHERE h ENDS WITH row.mark) "
-    "RETURN row.event AS event"
-)
-
-
-def history_mark(source: str, event_id: str) -> str:
-    return f"|exchange:{source}|{event_id}"
 
 
 @dataclass
@@ -103,31 +89,10 @@ async def load(
 async def _apply(
     graph: Graph, catalogue: Catalogue, source: str, batch: list[Line], loaded: Loaded
 ) -> None:
-    fresh = await _not_applied(graph, source, batch)
+    # apply_events skips, under the source's lock, what an entry's history shows applied
+    done = await apply_events(graph, catalogue, source, [line.event for line in batch])
     loaded.lines += len(batch)
-    loaded.already += len(batch) - len(fresh)
-    if fresh:
-        done = await apply_events(graph, catalogue, source, [line.event for line in fresh])
-        loaded.applied += done.applied
-        loaded.registered += done.registered
-        loaded.kept_aside.extend(done.kept_aside)
-
-
-async def _not_applied(graph: Graph, source: str, batch: list[Line]) -> list[Line]:
-    """The lines of `batch` not applied before, each event once."""
-    rows = [
-        {
-            "sanction": local_id(source, line.entry_id),
-            "mark": history_mark(source, line.event.event_id),
-            "event": line.event.event_id,
-        }
-        for line in batch
-    ]
-    found = await graph.read(APPLIED_BEFORE, {"rows": rows}, name="listImport.appliedBefore")
-    seen = {row["event"] for row in found}
-    fresh: list[Line] = []
-    for line in batch:
-        if line.event.event_id not in seen:
-            seen.add(line.event.event_id)
-            fresh.append(line)
-    return fresh
+    loaded.already += done.unchanged
+    loaded.applied += done.applied
+    loaded.registered += done.registered
+    loaded.kept_aside.extend(done.kept_aside)

@@ -16,13 +16,12 @@ from typing import Any
 import pytest
 
 from api.settings import PROJECT_ROOT
-from domain.errors import InvalidId
-from domain.identifiers import SubjectKind, make_resident_id, validate_uscc
 from graph_model.driver import Graph
 from graph_model.exchange.list_file import entry_id
 from testkit import free_port
 from testkit.api import serve_environment
 from tests.conftest import ApiServer, Neo4jServer
+from tests.identities import ambiguous_id
 from tests.integration.helpers import (
     enterprise_id,
     flush_check_records,
@@ -178,15 +177,7 @@ async def test_a_run_cut_off_after_some_batches_completes_when_run_again(
 
 
 def _ambiguous_id() -> str:
-    """A Zhejiang resident ID that is also a valid credit code of type 33."""
-    for seq in range(1000):
-        rid = make_resident_id("330302", dt.date(1981, 2, 3), seq)
-        try:
-            validate_uscc(rid, kind=SubjectKind.PUBLIC_INSTITUTION)
-        except InvalidId:
-            continue
-        return rid
-    raise AssertionError("no ambiguous id")
+    return ambiguous_id(dt.date(1981, 2, 3))
 
 
 async def test_a_file_with_bad_lines_is_refused_whole_naming_each(

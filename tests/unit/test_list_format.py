@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import BadUserInput, InvalidId
-from domain.identifiers import SubjectKind, make_resident_id, make_uscc, validate_uscc
+from domain.errors import BadUserInput
+from domain.identifiers import SubjectKind, make_resident_id, make_uscc
 from domain.text import clean_text
 from graph_model.exchange.apply import Incoming, refusal
 from graph_model.exchange.list_file import (
@@ -26,6 +26,7 @@ from graph_model.exchange.list_file import (
 )
 from rules.loader import load_catalogue
 from rules.models import Catalogue
+from tests.identities import ambiguous_id
 
 SOURCE = "national"
 ENTERPRISE = make_uscc("91", "330302", "MA0LTX01")
@@ -151,15 +152,7 @@ def test_a_given_kind_that_fits_the_id_is_taken(tmp_path: Path) -> None:
 
 
 def _ambiguous_id() -> str:
-    """A Zhejiang resident ID (province 33) that is also a valid credit code of type 33."""
-    for seq in range(1000):
-        rid = make_resident_id("330302", dt.date(1980, 1, 2), seq)
-        try:
-            validate_uscc(rid, kind=SubjectKind.PUBLIC_INSTITUTION)
-        except InvalidId:
-            continue
-        return rid
-    raise AssertionError("no ambiguous id")
+    return ambiguous_id(dt.date(1980, 1, 2))
 
 
 def test_an_ambiguous_id_is_one_subject_of_one_kind_in_a_file(tmp_path: Path) -> None:
