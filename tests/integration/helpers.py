@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 
 from api.settings import Settings
-from domain.identifiers import make_resident_id, make_uscc
+from domain.errors import InvalidId
+from domain.identifiers import make_resident_id, make_uscc, validate_uscc
 from graph_model.catalogue_sync import sync_departments
 from graph_model.driver import Graph, open_graph
 from graph_model.runtime.embedded import EmbeddedNeo4j
@@ -42,7 +43,14 @@ def institution_id(district: str = "330302") -> str:
 
 
 def person_id(birth: dt.date = dt.date(1975, 5, 17), district: str = "330302") -> str:
-    return make_resident_id(district, birth, next(_serial) % 1000)
+    """A resident ID that is not also a valid credit code (a few all-digit ones are: 33 is
+    a type code), so a test's person is never taken for a unit, whatever ids came before."""
+    while True:
+        candidate = make_resident_id(district, birth, next(_serial) % 1000)
+        try:
+            validate_uscc(candidate)
+        except InvalidId:
+            return candidate
 
 
 # The closed loop as an approval system and a regulator drive it: a check in
